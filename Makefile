@@ -100,6 +100,6 @@ bench: info $(BENCH_BIN) $(BIN)
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang
 
 -include $(LIB_OBJ:.o=.d)

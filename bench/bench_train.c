@@ -111,8 +111,6 @@ int main(int argc, char **argv) {
     double gflops = flops / step_s / 1e9;
     printf("  step %.3fs (forward %.3f, backward %.3f, AdamW %.3f)\n", step_s, t_fwd / steps, t_bwd / steps, t_opt / steps);
     printf("  throughput: %.1f tokens/s, %.1f GFLOP/s = %.1f%% of FMA peak\n", tps, gflops, 100 * gflops / peak);
-    double prof_total = 0;
-    for (int k = 0; k < PROF_N; k++) prof_total += m->prof[k];
     printf("  time by kernel (share of the step):\n");
     int order[PROF_N];
     for (int k = 0; k < PROF_N; k++) order[k] = k;

@@ -546,6 +546,33 @@ static void test_mutations(void) {
     unlink(tpath("m.safetensors"));
 }
 
+/* Many tensors and metadata keys: every duplicate/overlap check must be a sort, not a
+ * quadratic scan (50k^2 comparisons would take seconds, a 100 MB header hours). */
+static void test_many_entries(void) {
+    enum { N = 50000 };
+    size_t cap = (size_t)N * 96 + 64, k = 0;
+    char *h = malloc(cap);
+    k += (size_t)snprintf(h + k, cap - k, "{\"__metadata__\":{");
+    for (int i = 0; i < N; i++) k += (size_t)snprintf(h + k, cap - k, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    k += (size_t)snprintf(h + k, cap - k, "}");
+    for (int i = 0; i < N; i++)   /* reverse order of names and offsets, to exercise the sorts */
+        k += (size_t)snprintf(h + k, cap - k, ",\"t%d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[%d,%d]}",
+                              N - 1 - i, N - 1 - i, N - i);
+    snprintf(h + k, cap - k, "}");
+    write_hdr(tpath("h.safetensors"), h, N);
+    st_file *f = NULL;
+    rlvr_err e = {0};
+    CHECK(st_open(tpath("h.safetensors"), &f, &e) == RLVR_OK, "%s", e.msg);
+    if (f) {
+        CHECK(st_count(f) == N && st_meta_count(f) == N, "counts");
+        const st_tensor *t = st_find(f, "t123");
+        CHECK(t && *(const unsigned char *)st_data(f, t) == 123, "find among many");
+        CHECK(st_meta(f, "k49999") != NULL, "meta among many");
+        st_close(f);
+    }
+    free(h);
+}
+
 static void cleanup(void) {
     DIR *d = opendir(dir);
     for (struct dirent *e; d && (e = readdir(d));)
@@ -569,6 +596,7 @@ int main(void) {
     RUN(test_hostile_entries);
     RUN(test_truncation);
     RUN(test_mutations);
+    RUN(test_many_entries);
     cleanup();
     return check_finish("test_safetensors");
 }

@@ -50,14 +50,25 @@ static const char *kind(const cJSON *v) {
     return "invalid";
 }
 
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* cJSON returns the first of duplicate keys, Python's json the last: refuse them so
- * both read the same model. */
+ * both read the same model. Sorted, so a hostile file with a million keys stays fast. */
 static int check_unique(const ctx *x, const cJSON *obj, const char *where) {
-    for (const cJSON *a = obj ? obj->child : NULL; a; a = a->next)
-        for (const cJSON *b = a->next; b; b = b->next)
-            if (strcmp(a->string, b->string) == 0)
-                return errf(x->err, RLVR_EFORMAT, "%s: key '%s%.100s' appears twice", x->name, where, a->string);
-    return RLVR_OK;
+    int n = cJSON_GetArraySize(obj), rc = RLVR_OK;
+    if (n < 2) return RLVR_OK;
+    const char **keys = malloc((size_t)n * sizeof *keys);
+    if (!keys) return errf(x->err, RLVR_ENOMEM, "%s: out of memory", x->name);
+    int k = 0;
+    for (const cJSON *a = obj->child; a && k < n; a = a->next) keys[k++] = a->string;
+    qsort(keys, (size_t)k, sizeof *keys, cmp_str);
+    for (int i = 1; i < k && !rc; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            rc = errf(x->err, RLVR_EFORMAT, "%s: key '%s%.100s' appears twice", x->name, where, keys[i]);
+    free(keys);
+    return rc;
 }
 
 /* The item for key, or NULL when absent or null (optional keys treat both alike). */
@@ -228,7 +239,7 @@ static int parse_attention(const ctx *x, const arch_defaults *a, const model_con
     if (strcmp(a->type, "qwen2") == 0 || strcmp(a->type, "qwen3") == 0) {
         /* Qwen2/3Config: the window applies only with use_sliding_window, and only to
          * layers >= max_window_layers (default 28). */
-        int use, w, mwl;
+        int use = 0, w, mwl;
         if ((rc = get_bool(x, "use_sliding_window", 0, &use))) return rc;
         if (!use || !get(root, "sliding_window")) return RLVR_OK;
         if ((rc = get_int(x, root, "", "sliding_window", 0, 4096, 1, INT32_MAX, &w)) ||
@@ -319,21 +330,28 @@ int hfconfig_parse(const char *text, size_t n, const char *name, model_config *o
         return errf(err, RLVR_EFORMAT, "%s: not valid UTF-8 at byte %zu", name, bad);
     if (n >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)   /* Python's json.loads refuses a BOM too */
         return errf(err, RLVR_EFORMAT, "%s: starts with a UTF-8 byte order mark", name);
+    /* cJSON gets a NUL-terminated heap copy, so no parser slip can read past text. */
+    char *copy = malloc(n + 1);
+    if (!copy) return errf(err, RLVR_ENOMEM, "%s: out of memory", name);
+    if (n) memcpy(copy, text, n);
+    copy[n] = 0;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(copy, n, &end, 0);
     if (!root) {
-        size_t at = end && end >= text && end <= text + n ? (size_t)(end - text) : 0;
+        size_t at = end && end >= copy && end <= copy + n ? (size_t)(end - copy) : 0;
+        free(copy);
         return errf(err, RLVR_EFORMAT, "%s: not valid JSON (error near byte %zu)", name, at);
     }
     int rc = RLVR_OK;
-    for (const char *q = end; q < text + n && !rc; q++)
+    for (const char *q = end; q < copy + n && !rc; q++)
         if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
-            rc = errf(err, RLVR_EFORMAT, "%s: bytes after the JSON value at byte %zu", name, (size_t)(q - text));
+            rc = errf(err, RLVR_EFORMAT, "%s: bytes after the JSON value at byte %zu", name, (size_t)(q - copy));
     ctx x = {name, root, err};
     if (!rc && !cJSON_IsObject(root)) rc = errf(err, RLVR_EFORMAT, "%s: top level is %s, not an object", name, kind(root));
     if (!rc) rc = check_unique(&x, root, "");
     if (!rc) rc = parse_root(&x, out);
     cJSON_Delete(root);
+    free(copy);
     if (rc) memset(out, 0, sizeof *out);
     return rc;
 }

@@ -211,6 +211,10 @@ static int parse_tensor(st_file *f, const cJSON *entry, st_tensor *t, rlvr_err *
     return RLVR_OK;
 }
 
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int parse_metadata(st_file *f, const cJSON *m, rlvr_err *err) {
     if (cJSON_IsNull(m)) return RLVR_OK;         /* serde reads null as "no metadata" */
     if (!cJSON_IsObject(m))
@@ -223,17 +227,24 @@ static int parse_metadata(st_file *f, const cJSON *m, rlvr_err *err) {
         if (!cJSON_IsString(c))
             return errf(err, RLVR_EFORMAT, "%s: __metadata__ value for key '" NAME_FMT "' is %s, not a string",
                         f->path, c->string, json_kind(c));
-        for (int i = 0; i < f->n_meta; i++)
-            if (strcmp(f->meta[2 * i], c->string) == 0)
-                return errf(err, RLVR_EFORMAT, "%s: __metadata__ key '" NAME_FMT "' appears twice",
-                            f->path, c->string);
         char *k = strdup(c->string), *v = strdup(c->valuestring);
         f->meta[2 * f->n_meta] = k;
         f->meta[2 * f->n_meta + 1] = v;
         f->n_meta++;                             /* counted before the check: st_close frees both */
         if (!k || !v) return errf(err, RLVR_ENOMEM, "%s: out of memory for metadata", f->path);
     }
-    return RLVR_OK;
+    /* duplicate keys, by sorting (a quadratic scan would let a 100 MB header hang us) */
+    if (f->n_meta < 2) return RLVR_OK;
+    const char **keys = malloc((size_t)f->n_meta * sizeof *keys);
+    if (!keys) return errf(err, RLVR_ENOMEM, "%s: out of memory for metadata", f->path);
+    for (int i = 0; i < f->n_meta; i++) keys[i] = f->meta[2 * i];
+    qsort(keys, (size_t)f->n_meta, sizeof *keys, cmp_str);
+    int rc = RLVR_OK;
+    for (int i = 1; i < f->n_meta && !rc; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            rc = errf(err, RLVR_EFORMAT, "%s: __metadata__ key '" NAME_FMT "' appears twice", f->path, keys[i]);
+    free(keys);
+    return rc;
 }
 
 /* qsort comparators need the tensor array; a file-scope pointer would not be reentrant,
@@ -583,10 +594,6 @@ static int write_atomic(const char *path, const chunk *c, int n_chunks, rlvr_err
     else fsync_parent(path);
     free(tmp);
     return rc;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Appends v to arr as raw digits: cJSON prints large integers as 1e+16, serde wants digits. */

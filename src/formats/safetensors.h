@@ -59,8 +59,8 @@ typedef struct {
 
 typedef struct st_file st_file;
 
-/* Opens and validates path (mapped read-only; read into memory where mmap is not
- * possible). On success *out owns the mapping and every name and metadata string;
+/* Opens and validates path (mapped read-only with mmap; a file that cannot be mapped,
+ * e.g. a pipe, is RLVR_EIO). On success *out owns the mapping and every name and metadata string;
  * free it with st_close. On failure *out is NULL and err says why: RLVR_EIO (cannot
  * open / stat / map), RLVR_EFORMAT (anything wrong in the bytes), RLVR_EUNSUPPORTED
  * (a known sub-byte dtype), RLVR_ENOMEM.

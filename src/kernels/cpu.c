@@ -1,8 +1,8 @@
 /* cpu.c: the fast CPU kernels: OpenMP across rows/heads, loops the compiler can
- * vectorise, OpenBLAS for GEMMs (own blocked loops when built with NO_BLAS=1).
+ * vectorise, every matrix product through gemm_f32 (gemm.c).
  * Every reduction runs in a fixed order that does not depend on the thread count,
- * so results are bit-identical with 1 or 2 threads (GEMMs excepted: OpenBLAS picks
- * its own split). The naive oracle for each op is in ref_impl.h. */
+ * so results do not depend on the thread count as long as the GEMM's do not. The
+ * naive oracle for each op is in ref_impl.h. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,9 +10,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef RLVR_HAVE_BLAS
-#include <cblas.h>
-#endif
+#include "kernels/gemm.h"
 #include "kernels/kernels.h"
 
 int kernels_threads(void) {
@@ -110,31 +108,8 @@ void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *in
     }
 }
 
-#ifndef RLVR_HAVE_BLAS
-/* Own GEMMs for builds without OpenBLAS: C (M,Nn) (+)= A (M,K) @ B^T where B is (Nn,K). */
-static void gemm_nt(float *c, const float *a, const float *b, int M, int Nn, int K, int accumulate) {
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int i0 = 0; i0 < M; i0 += 4)
-        for (int j0 = 0; j0 < Nn; j0 += 64) {
-            int i1 = i0 + 4 < M ? i0 + 4 : M, j1 = j0 + 64 < Nn ? j0 + 64 : Nn;
-            for (int i = i0; i < i1; i++)
-                for (int j = j0; j < j1; j++) {
-                    const float *ar = a + (size_t)i * K, *br = b + (size_t)j * K;
-                    float acc = 0;
-#pragma omp simd reduction(+ : acc)
-                    for (int k = 0; k < K; k++) acc += ar[k] * br[k];
-                    c[(size_t)i * Nn + j] = accumulate ? c[(size_t)i * Nn + j] + acc : acc;
-                }
-        }
-}
-#endif
-
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
-#ifdef RLVR_HAVE_BLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, OC);
-#else
-    gemm_nt(out, inp, w, N, OC, IC, 0);
-#endif
+    gemm_f32(0, 1, N, OC, IC, inp, IC, w, IC, out, OC, 0, GEMM_PARALLEL);
     if (bias) {
 #pragma omp parallel for if (N > 64)
         for (int n = 0; n < N; n++)
@@ -143,31 +118,8 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 }
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w, int N, int IC, int OC) {
-#ifdef RLVR_HAVE_BLAS
-    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
-#else
-    if (dinp) {
-#pragma omp parallel for
-        for (int n = 0; n < N; n++) {
-            float *di = dinp + (size_t)n * IC;
-            for (int o = 0; o < OC; o++) {
-                float d = dout[(size_t)n * OC + o];
-                const float *wr = w + (size_t)o * IC;
-                for (int i = 0; i < IC; i++) di[i] += d * wr[i];
-            }
-        }
-    }
-#pragma omp parallel for
-    for (int o = 0; o < OC; o++) {
-        float *dwr = dw + (size_t)o * IC;
-        for (int n = 0; n < N; n++) {
-            float d = dout[(size_t)n * OC + o];
-            const float *x = inp + (size_t)n * IC;
-            for (int i = 0; i < IC; i++) dwr[i] += d * x[i];
-        }
-    }
-#endif
+    if (dinp) gemm_f32(0, 0, N, IC, OC, dout, OC, w, IC, dinp, IC, 1, GEMM_PARALLEL);
+    gemm_f32(1, 0, OC, IC, N, dout, OC, inp, IC, dw, IC, 1, GEMM_PARALLEL);
     if (dbias) {
 #pragma omp parallel for if (OC > 256)
         for (int o0 = 0; o0 < OC; o0 += COLBLOCK) {
@@ -209,6 +161,11 @@ static inline float dotf(const float *a, const float *b, int n) {
     return acc;
 }
 
+/* Attention in query blocks of QB rows: S = Q_blk K^T over the causal prefix, a row
+ * softmax, O_blk = P V; all products through serial GEMMs inside one task per
+ * (sequence, head). Scratch per thread: QB x T scores (and QB x T for dP). */
+#define QB 64
+
 void attention_forward(float *out, float *lse, const float *q, const float *k, const float *v, const int *seq_start, int B, int H, int KV, int D) {
     float scale = 1.0f / sqrtf((float)D);
     int HD = H * D, KD = KV * D, grp = H / KV;
@@ -217,63 +174,66 @@ void attention_forward(float *out, float *lse, const float *q, const float *k, c
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            float *p = scratch((size_t)maxT);
-            if (!p) continue; /* out of memory: leaves NaN-free zeros? no: caller checks loss */
-            int t0 = seq_start[b], t1 = seq_start[b + 1], kh = h / grp;
-            for (int t = t0; t < t1; t++) {
-                const float *qt = q + (size_t)t * HD + h * D;
-                float mx = -INFINITY;
-                for (int s = t0; s <= t; s++) {
-                    float d = dotf(qt, k + (size_t)s * KD + kh * D, D) * scale;
-                    p[s - t0] = d;
-                    mx = d > mx ? d : mx;
+            float *S = scratch((size_t)QB * maxT);
+            if (!S) continue;
+            int t0 = seq_start[b], T = seq_start[b + 1] - t0, kh = h / grp;
+            const float *kb = k + (size_t)t0 * KD + kh * D, *vb = v + (size_t)t0 * KD + kh * D;
+            for (int i0 = 0; i0 < T; i0 += QB) {
+                int nq = T - i0 < QB ? T - i0 : QB, nk = i0 + nq; /* keys 0..nk-1 */
+                const float *qb = q + (size_t)(t0 + i0) * HD + h * D;
+                gemm_f32(0, 1, nq, nk, D, qb, HD, kb, KD, S, nk, 0, GEMM_SERIAL);
+                for (int i = 0; i < nq; i++) {
+                    float *row = S + (size_t)i * nk, mx = -INFINITY, sum = 0;
+                    int nv = i0 + i + 1; /* causal: keys 0..i0+i */
+                    for (int j = 0; j < nv; j++) { row[j] *= scale; mx = row[j] > mx ? row[j] : mx; }
+                    for (int j = 0; j < nv; j++) { float e = vexpf(row[j] - mx); row[j] = e; sum += e; }
+                    float inv = 1.0f / sum;
+                    for (int j = 0; j < nv; j++) row[j] *= inv;
+                    for (int j = nv; j < nk; j++) row[j] = 0.0f;
+                    lse[(size_t)(t0 + i0 + i) * H + h] = mx + logf(sum);
                 }
-                float sum = 0;
-                int ns = t - t0 + 1;
-                for (int j = 0; j < ns; j++) { float e = vexpf(p[j] - mx); p[j] = e; sum += e; }
-                float *o = out + (size_t)t * HD + h * D, inv = 1.0f / sum;
-                for (int i = 0; i < D; i++) o[i] = 0;
-                for (int s = t0; s <= t; s++) {
-                    const float *vs = v + (size_t)s * KD + kh * D;
-                    float ps = p[s - t0] * inv;
-                    for (int i = 0; i < D; i++) o[i] += ps * vs[i];
-                }
-                lse[(size_t)t * H + h] = mx + logf(sum);
+                gemm_f32(0, 0, nq, D, nk, S, nk, vb, KD, out + (size_t)(t0 + i0) * HD + h * D, HD, 0, GEMM_SERIAL);
             }
         }
 }
 
+/* P = exp(S*scale - lse); dV += P^T dO; dP = dO V^T; dS = P (dP - rowdot(dO, O)) scale;
+ * dQ += dS K; dK += dS^T Q. One task per (sequence, kv head): it alone writes that
+ * head's dK/dV rows, and its query heads' dQ rows. */
 void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse, const float *q, const float *k, const float *v, const int *seq_start, int B, int H, int KV, int D) {
     float scale = 1.0f / sqrtf((float)D);
     int HD = H * D, KD = KV * D, grp = H / KV;
     int maxT = 0;
     for (int b = 0; b < B; b++) if (seq_start[b + 1] - seq_start[b] > maxT) maxT = seq_start[b + 1] - seq_start[b];
-    /* one task per (sequence, kv head): it alone writes that head's dk/dv rows */
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int b = 0; b < B; b++)
         for (int kh = 0; kh < KV; kh++) {
-            float *p = scratch((size_t)maxT);
-            if (!p) continue;
-            int t0 = seq_start[b], t1 = seq_start[b + 1];
+            float *P = scratch((size_t)2 * QB * maxT);
+            if (!P) continue;
+            float *dP = P + (size_t)QB * maxT;
+            int t0 = seq_start[b], T = seq_start[b + 1] - t0;
+            const float *kb = k + (size_t)t0 * KD + kh * D, *vb = v + (size_t)t0 * KD + kh * D;
+            float *dkb = dk + (size_t)t0 * KD + kh * D, *dvb = dv + (size_t)t0 * KD + kh * D;
             for (int h = kh * grp; h < (kh + 1) * grp; h++)
-                for (int t = t0; t < t1; t++) {
-                    const float *qt = q + (size_t)t * HD + h * D, *gt = dout + (size_t)t * HD + h * D;
-                    float *dqt = dq + (size_t)t * HD + h * D;
-                    float Dt = dotf(gt, out + (size_t)t * HD + h * D, D), l = lse[(size_t)t * H + h];
-                    int ns = t - t0 + 1;
-                    for (int j = 0; j < ns; j++) p[j] = dotf(qt, k + (size_t)(t0 + j) * KD + kh * D, D) * scale - l;
-                    for (int j = 0; j < ns; j++) p[j] = vexpf(p[j]);
-                    for (int s = t0; s <= t; s++) {
-                        const float *ks = k + (size_t)s * KD + kh * D, *vs = v + (size_t)s * KD + kh * D;
-                        float *dks = dk + (size_t)s * KD + kh * D, *dvs = dv + (size_t)s * KD + kh * D;
-                        float ps = p[s - t0];
-                        float ds = ps * (dotf(gt, vs, D) - Dt) * scale;
-                        for (int i = 0; i < D; i++) {
-                            dvs[i] += ps * gt[i];
-                            dqt[i] += ds * ks[i];
-                            dks[i] += ds * qt[i];
-                        }
+                for (int i0 = 0; i0 < T; i0 += QB) {
+                    int nq = T - i0 < QB ? T - i0 : QB, nk = i0 + nq;
+                    size_t qoff = (size_t)(t0 + i0) * HD + h * D;
+                    gemm_f32(0, 1, nq, nk, D, q + qoff, HD, kb, KD, P, nk, 0, GEMM_SERIAL);
+                    for (int i = 0; i < nq; i++) {
+                        float *row = P + (size_t)i * nk, l = lse[(size_t)(t0 + i0 + i) * H + h];
+                        int nv = i0 + i + 1;
+                        for (int j = 0; j < nv; j++) row[j] = vexpf(row[j] * scale - l);
+                        for (int j = nv; j < nk; j++) row[j] = 0.0f;
                     }
+                    gemm_f32(1, 0, nk, D, nq, P, nk, dout + qoff, HD, dvb, KD, 1, GEMM_SERIAL);
+                    gemm_f32(0, 1, nq, nk, D, dout + qoff, HD, vb, KD, dP, nk, 0, GEMM_SERIAL);
+                    for (int i = 0; i < nq; i++) {
+                        float *pr = P + (size_t)i * nk, *dpr = dP + (size_t)i * nk;
+                        float Dt = dotf(dout + qoff + (size_t)i * HD, out + qoff + (size_t)i * HD, D);
+                        for (int j = 0; j < nk; j++) pr[j] = pr[j] * (dpr[j] - Dt) * scale; /* P becomes dS */
+                    }
+                    gemm_f32(0, 0, nq, D, nk, P, nk, kb, KD, dq + qoff, HD, 1, GEMM_SERIAL);
+                    gemm_f32(1, 0, nk, D, nq, P, nk, q + qoff, HD, dkb, KD, 1, GEMM_SERIAL);
                 }
         }
 }

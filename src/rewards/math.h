@@ -8,7 +8,9 @@
  * Every call is bounded: the completion's tail (max_len), the answer (max_answer), the
  * exact numbers (bits), the parser depth and a work budget; exhausting any of them gives
  * a wrong verdict, never a hang. Library code: no printing, no globals, thread-safe.
- * Files: math.c (API), math_extract.c, math_norm.c, math_parse.c, math_eval.c, math_cmp.c. */
+ * Files, in reading order: math.c (API, params, context), math_extract.c (where the answer
+ * is), math_norm.c (UTF-8 and string cleaning), math_lex.c + math_parse.c (tokens, nodes,
+ * keys), math_eval.c (values), math_cmp.c (equality). math_int.h holds the internals. */
 #ifndef RLVR_REWARDS_MATH_H
 #define RLVR_REWARDS_MATH_H
 #include <stddef.h>
@@ -71,9 +73,10 @@ typedef struct {
 int math_verify(const math_verify_params *p, const char *completion, size_t n,
                 const char *gold, size_t gold_n, math_verdict *out, rlvr_err *err);
 
-/* Extracts the answer text as math_verify would (before normalisation) into buf (NUL-
- * terminated, truncated to cap). Returns its full length like snprintf, 0 when no answer
- * was found, -1 on bad arguments or out of memory. MCQ answers come back lower case. */
+/* Extracts the answer as math_verify would, after string cleaning (delimiters, box,
+ * trailing units and punctuation removed) and before parsing, into buf (NUL-terminated,
+ * truncated to cap). Returns its full length like snprintf, 0 when no answer was found,
+ * -1 on bad arguments or out of memory. MCQ answers come back lower case. */
 int math_extract(const math_verify_params *p, const char *text, size_t n, char *buf, size_t cap);
 
 /* Canonical key of one answer string (already extracted: "\frac12", "x = 0.5", "50\%") for

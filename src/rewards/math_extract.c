@@ -9,27 +9,34 @@
 
 #define MAX_BOXES 64     /* boxes merged into one answer at most */
 
-/* Last occurrence of needle in s[0..n), or -1. Linear: memmem forward, keep the last. */
+/* Last occurrence of needle in s[0..n), or -1. A backward byte scan: linear, and no
+ * repeated memmem over the rest of a large buffer. */
 static long last_of(const char *s, size_t n, const char *needle) {
     size_t l = strlen(needle);
-    long last = -1;
-    const char *p = s, *e = s + n;
-    while ((size_t)(e - p) >= l) {
-        const char *q = memmem(p, (size_t)(e - p), needle, l);
-        if (!q) break;
-        last = q - s;
-        p = q + 1;
-    }
-    return last;
+    if (l > n) return -1;
+    for (size_t i = n - l + 1; i-- > 0;)
+        if (s[i] == needle[0] && memcmp(s + i, needle, l) == 0) return (long)i;
+    return -1;
+}
+
+/* First occurrence of the two bytes a b in s[from..n), or -1. */
+static long find2(const char *s, size_t from, size_t n, char a, char b) {
+    for (size_t i = from; i + 1 < n; i++)
+        if (s[i] == a && s[i + 1] == b) return (long)i;
+    return -1;
 }
 
 int mext_window(const math_verify_params *p, const char *raw, size_t n, char **out, size_t *out_n) {
     *out = NULL; *out_n = 0;
     size_t start = 0;
-    if (p->strip_think) {
-        long t = last_of(raw, n, "</think>");
-        if (t >= 0) start = (size_t)t + 8;
-        else if (memmem(raw, n, "<think>", 7)) return RLVR_OK;  /* never closed: all thinking */
+    if (p->strip_think) {                 /* one backward pass finds both tags */
+        int open_seen = 0;
+        for (size_t i = n; i-- > 0;) {
+            if (raw[i] != '<') continue;
+            if (n - i >= 8 && memcmp(raw + i, "</think>", 8) == 0) { start = i + 8; break; }
+            if (n - i >= 7 && memcmp(raw + i, "<think>", 7) == 0) open_seen = 1;
+        }
+        if (!start && open_seen) return RLVR_OK;   /* never closed: all of it is thinking */
     }
     if (n - start > p->max_len) {
         start = n - p->max_len;
@@ -158,13 +165,12 @@ static int ext_latex_range(const math_verify_params *p, const char *s, size_t n,
 static int take_phrase(const math_verify_params *p, const char *s, size_t n, size_t i,
                        char **out, size_t *out_n) {
     while (i < n && (s[i] == ' ' || s[i] == '*' || s[i] == ':' || s[i] == '\t' || s[i] == '_')) i++;
-    size_t e = i;
-    while (e < n && s[e] != '\n') e++;
+    size_t e = i, lim = i + p->max_answer + 64;
+    while (e < n && e < lim && s[e] != '\n') e++;
     /* a display environment may continue on the next lines */
     if (e < n && i + 4 < n && (memcmp(s + i, "$$", 2) == 0 || memcmp(s + i, "\\[", 2) == 0)) {
-        const char *close = memcmp(s + i, "$$", 2) == 0 ? "$$" : "\\]";
-        const char *q = memmem(s + i + 2, n - i - 2, close, 2);
-        if (q) e = (size_t)(q - s) + 2;
+        long q = memcmp(s + i, "$$", 2) == 0 ? find2(s, i + 2, n, '$', '$') : find2(s, i + 2, n, '\\', ']');
+        if (q >= 0) e = (size_t)q + 2;
     }
     if (e == i) return 0;
     long b = last_of(s + i, e - i, "\\boxed");
@@ -247,9 +253,9 @@ static int ext_latex_range(const math_verify_params *p, const char *s, size_t n,
                 continue;
             }
             if (nx == '[' && !no_br) {
-                const char *q = memmem(s + i + 2, n - i - 2, "\\]", 2);
-                if (q) {
-                    *ca = i + 2; *cb = (size_t)(q - s); found = 1; i = *cb + 2;
+                long q = find2(s, i + 2, n, '\\', ']');
+                if (q >= 0) {
+                    *ca = i + 2; *cb = (size_t)q; found = 1; i = *cb + 2;
                     if (first) return 1;
                 } else { no_br = 1; i += 2; }
                 continue;
@@ -259,9 +265,9 @@ static int ext_latex_range(const math_verify_params *p, const char *s, size_t n,
         }
         if (ch == '$') {
             if (i + 1 < n && s[i + 1] == '$') {
-                const char *q = no_dd ? NULL : memmem(s + i + 2, n - i - 2, "$$", 2);
-                if (q) {
-                    *ca = i + 2; *cb = (size_t)(q - s); found = 1; i = *cb + 2;
+                long q = no_dd ? -1 : find2(s, i + 2, n, '$', '$');
+                if (q >= 0) {
+                    *ca = i + 2; *cb = (size_t)q; found = 1; i = *cb + 2;
                     if (first) return 1;
                 } else { no_dd = 1; i += 2; }
                 continue;
@@ -360,21 +366,38 @@ static size_t match_number(const char *s, size_t n, size_t i, char *o, size_t ca
     return j;
 }
 
+/* The last number that is not glued to a word. Scans backward a region at a time (the
+ * digits and separators before the last digit), matching forward inside the region, so
+ * the cost is the distance from the end, not the text length. */
 static int ext_number(const char *s, size_t n, char **out, size_t *out_n) {
-    char best[128], cur[128];
-    int have = 0;
-    for (size_t i = 0; i < n;) {
-        int start = isdigit((unsigned char)s[i]) ||
-                    (s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]) && !(i && isdigit((unsigned char)s[i - 1])));
-        if (!start || (i && isdigit((unsigned char)s[i - 1]))) { i++; continue; }
-        int glued;
-        size_t e = match_number(s, n, i, cur, sizeof cur, &glued);
-        if (!glued) { memcpy(best, cur, sizeof cur); have = 1; }
-        i = e > i ? e : i + 1;
+    char cur[128];
+    size_t end = n;
+    while (end > 0) {
+        size_t d = end;
+        while (d > 0 && !isdigit((unsigned char)s[d - 1])) d--;
+        if (!d) break;
+        size_t st = d - 1, lim = st > 256 ? st - 256 : 0;
+        while (st > lim && (isdigit((unsigned char)s[st - 1]) || s[st - 1] == ',' || s[st - 1] == '.' || s[st - 1] == ' '))
+            st--;
+        long best = -1;
+        for (size_t i = st; i < end;) {
+            int start = isdigit((unsigned char)s[i]) ||
+                        (s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]) && !(i && isdigit((unsigned char)s[i - 1])));
+            if (!start || (i > st && isdigit((unsigned char)s[i - 1]))) { i++; continue; }
+            int glued;
+            size_t e = match_number(s, n, i, cur, sizeof cur, &glued);
+            if (!glued) best = (long)i;
+            i = e > i ? e : i + 1;
+        }
+        if (best >= 0) {
+            int glued;
+            match_number(s, n, (size_t)best, cur, sizeof cur, &glued);
+            *out = dup_range(cur, 0, strlen(cur), out_n);
+            return *out ? 1 : -1;
+        }
+        end = st;
     }
-    if (!have) return 0;
-    *out = dup_range(best, 0, strlen(best), out_n);
-    return *out ? 1 : -1;
+    return 0;
 }
 
 /* ---- choice letters ---- */

@@ -8,7 +8,9 @@
 
 #define MATH_MAX_BITS   32768 /* largest exact numerator or denominator, bits */
 #define MATH_MAX_FACT   2500  /* largest n for an exact n! */
-#define MATH_MAX_DEPTH  64    /* parser / evaluator / comparator recursion */
+#define MATH_MAX_DEPTH  64    /* evaluator / comparator recursion is 2x this */
+#define MATH_PARSE_DEPTH 256  /* parser frames (about 7 per bracket level) */
+#define MATH_MAX_GROUP  64    /* items of one bracketed group, links of one chain */
 #define MATH_MAX_VARS   12    /* distinct variables in one comparison */
 #define MATH_N_POINTS   5     /* sample points for expressions with variables */
 #define MATH_MAX_ITEMS  256   /* items of one tuple, set or matrix */
@@ -101,6 +103,8 @@ int  mext_window(const math_verify_params *p, const char *raw, size_t n, char **
 
 /* ---- math_parse.c ---- */
 int  mparse(mctx *c, const char *s, size_t n);  /* root node, -1 when unparseable */
+int  massignable(mctx *c, int node);            /* x, x_1, AB, f(x), (p, q): a name "=" may assign */
+int  mhas_syms(mctx *c, int node);              /* 1 when a variable occurs (or too deep to tell) */
 /* Canonical text of a node into buf; vote = 1 drops "x =" of assignments and %.
  * Returns the length, -1 when it did not fit cap or the budget ran out. */
 int  mkey(mctx *c, int node, int vote, char *buf, size_t cap);
@@ -118,6 +122,8 @@ void mval_init(mval *v);
 void mval_clear(mval *v);
 /* Evaluates a scalar node at sample point pt (variables take mctx.vq/vv[pt]). */
 void meval(mctx *c, int node, int pt, mval *out);
+/* o = x (N_ADD|N_SUB|N_MUL|N_DIV) y, exact when both are and the result is small */
+void mval_binop(int kind, mval *x, mval *y, mval *o);
 int  mvars_collect(mctx *c, int node);           /* adds node's variables; 0 when too many */
 int  mvars_points(mctx *c);                      /* fills the sample values; 0 on failure */
 int  mq_from_dec(mpq_t q, const char *s, int n); /* parse N_NUM text; 0 when refused */

@@ -177,6 +177,11 @@ static int ends(const char *s, size_t n, const char *suf) {
     return n >= l && memcmp(s + n - l, suf, l) == 0;
 }
 
+static int has2(const char *s, size_t n, char a, char b) {
+    for (size_t i = 0; i + 1 < n; i++) if (s[i] == a && s[i + 1] == b) return 1;
+    return 0;
+}
+
 /* Removes s[a..b) and returns the new length. */
 static size_t cut(char *s, size_t n, size_t a, size_t b) {
     memmove(s + a, s + b, n - b);
@@ -239,7 +244,7 @@ static size_t strip_unit(char *s, size_t n) {
     char pc = s[q - 1];
     int after_value = isdigit((unsigned char)pc) || pc == '}' || pc == ')' || pc == '%';
     if (mnorm_is_unit(s + b, wl) && (after_value || wl >= 2)) return q;
-    if (wl >= 2 && after_value) return q;
+    if (wl >= 3 && after_value) return q;    /* "5 apples"; "2 ab" stays a product */
     return n;
 }
 
@@ -258,8 +263,8 @@ size_t mnorm_answer(char *s, size_t n) {
         else if (n && s[0] == '$' && !memchr(s + 1, '$', n - 1)) n = cut(s, n, 0, 1);
         else if (n && s[n - 1] == '$' && !memchr(s, '$', n - 1)) n--;
         else if (starts(s, n, "\\$")) n = cut(s, n, 0, 2);
-        else if (starts(s, n, "\\(") && !memmem(s, n, "\\)", 2)) n = cut(s, n, 0, 2);
-        else if (starts(s, n, "\\[") && !memmem(s, n, "\\]", 2)) n = cut(s, n, 0, 2);
+        else if (starts(s, n, "\\(") && !has2(s, n, '\\', ')')) n = cut(s, n, 0, 2);
+        else if (starts(s, n, "\\[") && !has2(s, n, '\\', ']')) n = cut(s, n, 0, 2);
         else if (ends(s, n, "\\)") || ends(s, n, "\\]")) n -= 2;
         static const char *const box[] = { "\\boxed{", "\\fbox{", NULL };
         for (int k = 0; box[k]; k++) {
