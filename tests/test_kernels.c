@@ -8,12 +8,18 @@
 #include <omp.h>
 #endif
 
+/* every test allocation goes through track(); free_all() releases them */
+static void *allocs[1024];
+static int n_allocs;
+static void *track(void *p) { if (n_allocs < 1024) allocs[n_allocs++] = p; return p; }
+static void free_all(void) { while (n_allocs) free(allocs[--n_allocs]); }
+
 static uint64_t rs = 88172645463325252ull;
 static double urand(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (rs >> 11) * (1.0 / 9007199254740992.0); }
 static double nrand(void) { return (urand() + urand() + urand() + urand() - 2.0) * 1.7; }
-static double *dvec(size_t n) { double *p = malloc(n * sizeof *p); for (size_t i = 0; i < n; i++) p[i] = nrand(); return p; }
-static double *dzeros(size_t n) { return calloc(n, sizeof(double)); }
-static float *fzeros(size_t n) { return calloc(n, sizeof(float)); }
+static double *dvec(size_t n) { double *p = track(malloc(n * sizeof *p)); for (size_t i = 0; i < n; i++) p[i] = nrand(); return p; }
+static double *dzeros(size_t n) { return track(calloc(n, sizeof(double))); }
+static float *fzeros(size_t n) { return track(calloc(n, sizeof(float))); }
 static double dot(const double *a, const double *b, size_t n) { double s = 0; for (size_t i = 0; i < n; i++) s += a[i] * b[i]; return s; }
 
 /* finite differences: L(x) = <f(x), r>; compares dL/dx[i] with analytic g[i] */
@@ -68,7 +74,7 @@ static void rope_f(void *c, double *out) { struct rope_ctx *k = c; memcpy(out, k
 static void test_grad_rope(void) {
     rope_tables(rc, rsn, 32, GD, 10000.0f, 0, 0, 0, 0, 0);
     struct rope_ctx k = {dvec(GN * GH * GD)};
-    double *r = dvec(GN * GH * GD), *dx = malloc(sizeof(double) * GN * GH * GD);
+    double *r = dvec(GN * GH * GD), *dx = track(malloc(sizeof(double) * GN * GH * GD));
     memcpy(dx, r, sizeof(double) * GN * GH * GD);
     rope_backward_refd(dx, g_pos, rc, rsn, GN, GH, GD);
     fd_check("rope dx", rope_f, &k, k.x, GN * GH * GD, dx, r, GN * GH * GD);
@@ -120,7 +126,7 @@ static void test_grad_embedding(void) {
 }
 
 /* ---- fast kernels against the float reference ---- */
-static float *frand(size_t n) { float *p = malloc(n * sizeof *p); for (size_t i = 0; i < n; i++) p[i] = (float)nrand(); return p; }
+static float *frand(size_t n) { float *p = track(malloc(n * sizeof *p)); for (size_t i = 0; i < n; i++) p[i] = (float)nrand(); return p; }
 #define TOL(x, r) check_arrays(x, r##_fast, r##_ref, n_##r, 1e-5, 1e-4)
 
 static void test_fast_vs_ref(void) {
@@ -150,7 +156,7 @@ static void test_fast_vs_ref(void) {
     /* rope */
     static float cs[64 * D / 2], sn[64 * D / 2];
     rope_tables(cs, sn, 64, D, 500000.0f, 1, 4.0f, 1.0f, 4.0f, 16);
-    float *qa = frand(N * H * D), *qb = malloc(sizeof(float) * N * H * D);
+    float *qa = frand(N * H * D), *qb = track(malloc(sizeof(float) * N * H * D));
     memcpy(qb, qa, sizeof(float) * N * H * D);
     rope_forward(qa, pos, cs, sn, N, H, D); rope_forward_ref(qb, pos, cs, sn, N, H, D);
     check_arrays("rope fwd", qa, qb, N * H * D, 1e-6, 1e-5);
@@ -230,5 +236,6 @@ int main(void) {
     RUN(test_grad_embedding);
     RUN(test_fast_vs_ref);
     RUN(test_thread_invariance);
+    free_all();
     return check_finish("test_kernels");
 }

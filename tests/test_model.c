@@ -36,10 +36,12 @@ static int *read_i32(st_file *f, const char *name, uint64_t *n) {
 }
 static double absmax(const float *p, size_t n) { double m = 0; for (size_t i = 0; i < n; i++) if (fabs(p[i]) > m) m = fabs(p[i]); return m; }
 
-/* compares a model buffer (params or grads) tensor by tensor with "<prefix><name>" */
-static void compare_tensors(model *m, st_file *f, const float *buf, const char *prefix, double rtol) {
+/* compares a model buffer (params or grads) tensor by tensor with "<prefix><name>";
+ * names containing `skip` (may be NULL) are left out */
+static void compare_tensors(model *m, st_file *f, const float *buf, const char *prefix, double rtol, const char *skip) {
     for (int i = 0; i < m->n_tensors; i++) {
         const tensor_info *ti = &m->tensors[i];
+        if (skip && strstr(ti->name, skip)) continue;
         char name[160];
         snprintf(name, sizeof name, "%s%s", prefix, ti->name);
         uint64_t n = 0;
@@ -79,7 +81,7 @@ static void golden_case(const char *path) {
     CHECK_CLOSE(l, loss[0], 1e-6, 1e-5, "loss");
     CHECK(model_backward(m, dlogp, NULL, &e) == 0, "%s", e.msg);
     CHECK(model_backward(m, dlogp, NULL, &e) == RLVR_EARG, "a second backward on one forward must be refused");
-    compare_tensors(m, f, m->grads, "grad.", 1e-3);
+    compare_tensors(m, f, m->grads, "grad.", 1e-3, NULL);
 
     /* gradient of sum(c1*logp + c2*entropy): the interface the RL losses use */
     model_zero_grad(m);
@@ -88,7 +90,7 @@ static void golden_case(const char *path) {
     for (uint64_t n = 0; n < N; n++) l2 += c1[n] * m->a.logp[n] + c2[n] * m->a.entropy[n];
     CHECK_CLOSE(l2, loss2[0], 1e-5, 1e-4, "loss2");
     CHECK(model_backward(m, c1, c2, &e) == 0, "%s", e.msg);
-    compare_tensors(m, f, m->grads, "grad2.", 1e-3);
+    compare_tensors(m, f, m->grads, "grad2.", 1e-3, NULL);
 
     /* five AdamW steps with clipping, from the same start */
     CHECK(model_load_params(m, f, &e) == 0, "%s", e.msg);
@@ -109,7 +111,12 @@ static void golden_case(const char *path) {
         snprintf(what, sizeof what, "adam gnorm %d", s);
         CHECK_CLOSE(gn, agn[s - 1], 1e-5, 1e-3, what);
     }
-    compare_tensors(m, f, m->params, "step5.", 1e-4);
+    /* The k bias shifts every score of a query by the same amount, so softmax makes
+     * its gradient exactly zero (checked above: grad.*k_proj.bias is ~0). What is left
+     * is rounding noise, which Adam divides by its own RMS and turns into steps of
+     * about lr; comparing those steps would compare noise. Every other tensor must
+     * match after five steps. */
+    compare_tensors(m, f, m->params, "step5.", 1e-4, "k_proj.bias");
     free(tok); free(tgt); free(lens); free(w); free(c1); free(c2); free(logits); free(logp); free(ent);
     free(loss); free(loss2); free(aloss); free(agn);
     model_free(m);
