@@ -114,15 +114,16 @@ static void test_config_errors(void) {
     cfg_free(c);
 }
 
-/* stated target: >= 60% exact match on held-out single-operation problems after 600
- * steps (a run reaches about 80%; the untrained model scores 0%) */
+/* stated target: >= 60% exact match on held-out single-operation problems after 800
+ * steps (runs reach 70-80% by step 600 and about 80% by 800 with seeds 1-3; the
+ * untrained model scores 0%) */
 static void test_sft_learns_arith(void) {
-    const char *ov[] = {"train.steps=600", "eval.n=200", "eval.every=0", "eval.difficulties=[1]"};
+    const char *ov[] = {"train.steps=800", "eval.n=200", "eval.every=0", "eval.difficulties=[1]"};
     sft_params p = small_params(ov, 4);
     rlvr_err e = {0};
     sft_result r;
     CHECK(sft_run(&p, NULL, NULL, &r, NULL, &e) == 0, "%s", e.msg);
-    printf("     600 steps: final loss %.4f, held-out 1-op exact match %.1f%% (%.1fs)\n", r.final_loss, 100 * r.acc[0], r.seconds);
+    printf("     800 steps: final loss %.4f, held-out 1-op exact match %.1f%% (%.1fs)\n", r.final_loss, 100 * r.acc[0], r.seconds);
     CHECK(r.acc[0] >= 0.60, "held-out accuracy %.3f below the stated 0.60", r.acc[0]);
     CHECK(r.final_loss < 0.2, "final loss %.4f should be far below the initial ~5.5", r.final_loss);
     CHECK(r.skipped == 0, "%d steps were skipped", r.skipped);

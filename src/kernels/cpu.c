@@ -27,7 +27,8 @@ int kernels_threads(void) {
 static inline float vexpf(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
-    float n = __builtin_roundf(x * 1.44269504088896341f);
+    /* round to nearest by the 1.5*2^23 trick: no libm call, so the loop vectorises */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
     float p = 1.0f / 720;
     p = p * r + 1.0f / 120;
@@ -193,6 +194,52 @@ void attention_forward(float *out, float *lse, const float *q, const float *k, c
                     lse[(size_t)(t0 + i0 + i) * H + h] = mx + logf(sum);
                 }
                 gemm_f32(0, 0, nq, D, nk, S, nk, vb, KD, out + (size_t)(t0 + i0) * HD + h * D, HD, 0, GEMM_SERIAL);
+            }
+        }
+}
+
+void attention_cached_forward(float *out, const float *q, const float *kc, const float *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D) {
+    float scale = 1.0f / sqrtf((float)D);
+    int HD = H * D, KD = KV * D, grp = H / KV, maxK = 0;
+    for (int b = 0; b < B; b++) {
+        int last = pos0[b] + q_start[b + 1] - q_start[b];
+        if (last > maxK) maxK = last;
+    }
+#pragma omp parallel for collapse(2) schedule(dynamic) if (maxK * B * H > 4096)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            float *S = scratch((size_t)QB * maxK);
+            if (!S) continue;
+            int nqall = q_start[b + 1] - q_start[b], kh = h / grp;
+            const float *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
+            for (int i0 = 0; i0 < nqall; i0 += QB) {
+                int nq = nqall - i0 < QB ? nqall - i0 : QB, nk = pos0[b] + i0 + nq;
+                const float *qb = q + (size_t)(q_start[b] + i0) * HD + h * D;
+                if (nq == 1) { /* one token: dot products, no GEMM call overhead */
+                    float mx = -INFINITY;
+                    for (int j = 0; j < nk; j++) { S[j] = dotf(qb, kb + (size_t)j * KD, D) * scale; mx = S[j] > mx ? S[j] : mx; }
+                    float sum = 0;
+                    for (int j = 0; j < nk; j++) { S[j] = vexpf(S[j] - mx); sum += S[j]; }
+                    float *o = out + (size_t)(q_start[b] + i0) * HD + h * D, inv = 1.0f / sum;
+                    for (int d = 0; d < D; d++) o[d] = 0;
+                    for (int j = 0; j < nk; j++) {
+                        const float *vr = vb + (size_t)j * KD;
+                        float pj = S[j] * inv;
+                        for (int d = 0; d < D; d++) o[d] += pj * vr[d];
+                    }
+                    continue;
+                }
+                gemm_f32(0, 1, nq, nk, D, qb, HD, kb, KD, S, nk, 0, GEMM_SERIAL);
+                for (int i = 0; i < nq; i++) {
+                    float *row = S + (size_t)i * nk, mx = -INFINITY, sum = 0;
+                    int nv = pos0[b] + i0 + i + 1;
+                    for (int j = 0; j < nv; j++) { row[j] *= scale; mx = row[j] > mx ? row[j] : mx; }
+                    for (int j = 0; j < nv; j++) { float e = vexpf(row[j] - mx); row[j] = e; sum += e; }
+                    float inv = 1.0f / sum;
+                    for (int j = 0; j < nv; j++) row[j] *= inv;
+                    for (int j = nv; j < nk; j++) row[j] = 0.0f;
+                }
+                gemm_f32(0, 0, nq, D, nk, S, nk, vb, KD, out + (size_t)(q_start[b] + i0) * HD + h * D, HD, 0, GEMM_SERIAL);
             }
         }
 }

@@ -33,6 +33,10 @@ void rope_backward##S(R *dx, const int *pos, const float *cos_t, const float *si
 /* q (N,H*D), k and v (N,KV*D); query head h reads kv head h / (H/KV) */ \
 void attention_forward##S(R *out, R *lse, const R *q, const R *k, const R *v, const int *seq_start, int B, int H, int KV, int D); \
 void attention_backward##S(R *dq, R *dk, R *dv, const R *dout, const R *out, const R *lse, const R *q, const R *k, const R *v, const int *seq_start, int B, int H, int KV, int D); \
+/* decode-time attention: sequence b's new queries (rows q_start[b]..q_start[b+1]-1 of */ \
+/* q and out) sit at positions pos0[b].. and attend causally to rows 0..pos of that */ \
+/* sequence's key/value cache, which starts at row kv_row[b] of kc/vc ((rows, KV*D)) */ \
+void attention_cached_forward##S(R *out, const R *q, const R *kc, const R *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D); \
 /* out (N,F) = silu(gate) * up */ \
 void swiglu_forward##S(R *out, const R *gate, const R *up, int N, int F); \
 void swiglu_backward##S(R *dgate, R *dup, const R *dout, const R *gate, const R *up, int N, int F); \

@@ -143,6 +143,34 @@ void FN(attention_backward)(R *dq, R *dk, R *dv, const R *dout, const R *out, co
             }
 }
 
+void FN(attention_cached_forward)(R *out, const R *q, const R *kc, const R *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D) {
+    R scale = 1 / sqrt((R)D);
+    int HD = H * D, KD = KV * D, grp = H / KV;
+    for (int b = 0; b < B; b++)
+        for (int i = q_start[b]; i < q_start[b + 1]; i++)
+            for (int h = 0; h < H; h++) {
+                int p = pos0[b] + (i - q_start[b]), kh = h / grp;
+                const R *qi = q + (size_t)i * HD + h * D;
+                const R *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
+                R mx = -INFINITY, sum = 0;
+                for (int s = 0; s <= p; s++) {
+                    R dot = 0;
+                    for (int d = 0; d < D; d++) dot += qi[d] * kb[(size_t)s * KD + d];
+                    if (dot * scale > mx) mx = dot * scale;
+                }
+                R *o = out + (size_t)i * HD + h * D;
+                for (int d = 0; d < D; d++) o[d] = 0;
+                for (int s = 0; s <= p; s++) {
+                    R dot = 0;
+                    for (int d = 0; d < D; d++) dot += qi[d] * kb[(size_t)s * KD + d];
+                    R e = exp(dot * scale - mx);
+                    sum += e;
+                    for (int d = 0; d < D; d++) o[d] += e * vb[(size_t)s * KD + d];
+                }
+                for (int d = 0; d < D; d++) o[d] /= sum;
+            }
+}
+
 void FN(swiglu_forward)(R *out, const R *gate, const R *up, int N, int F) {
     for (size_t i = 0; i < (size_t)N * F; i++) {
         R g = gate[i];

@@ -11,6 +11,7 @@
 #endif
 #include "core/err.h"
 #include "core/fs.h"
+#include "model/decode.h"
 #include "model/io.h"
 #include "tokenizer/bytes.h"
 #include "train/sft.h"
@@ -118,59 +119,65 @@ static int encode_example(const arith_problem *pb, int with_answer, int *ids, in
 }
 
 int sft_eval_greedy(model *m, const arith_problem *probs, int n, int max_new, double *acc, char *completions, size_t cap, rlvr_err *err) {
-    int T = m->cfg.max_seq_len, V = m->cfg.vocab_size, rc = RLVR_OK;
-    int *seqs = malloc(sizeof(int) * (size_t)n * T), *len = calloc(n, sizeof(int)), *plen = calloc(n, sizeof(int));
-    int *done = calloc(n, sizeof(int)), *tok = malloc(sizeof(int) * m->max_tokens), *st = malloc(sizeof(int) * (m->max_seqs + 1));
-    int *idx = malloc(sizeof(int) * (m->max_seqs + 1));
-    if (!seqs || !len || !plen || !done || !tok || !st || !idx) { rc = errf(err, RLVR_ENOMEM, "eval: out of memory"); goto out; }
-    for (int i = 0; i < n; i++) {
-        int at;
-        len[i] = encode_example(&probs[i], 0, seqs + (size_t)i * T, T, &at);
-        if (len[i] < 0) { rc = errf(err, RLVR_EARG, "eval: prompt %d longer than max_seq_len %d", i, T); goto out; }
-        plen[i] = len[i];
-    }
-    for (int stepn = 0; stepn < max_new; stepn++) {
-        int active = 0;
-        for (int i = 0; i < n; i++) active += !done[i];
-        if (!active) break;
-        for (int i = 0; i < n;) { /* pack as many unfinished sequences as fit */
-            int B = 0, N = 0;
-            st[0] = 0;
-            for (; i < n && B < m->max_seqs; i++) {
-                if (done[i]) continue;
-                if (N + len[i] > m->max_tokens) break;
-                memcpy(tok + N, seqs + (size_t)i * T, sizeof(int) * len[i]);
-                N += len[i];
-                idx[B++] = i;
-                st[B] = N;
+    enum { SLOTS = 64 };
+    int T = m->cfg.max_seq_len, V = m->cfg.vocab_size, rc = RLVR_OK, right = 0;
+    decoder *d = decoder_new(m, SLOTS, T, SLOTS * 64 > T ? SLOTS * 64 : T, err);
+    int *seqs = malloc(sizeof(int) * (size_t)SLOTS * T), *feed = malloc(sizeof(int) * (size_t)SLOTS * T);
+    float *logits = malloc(sizeof(float) * (size_t)SLOTS * V);
+    if (!d || !seqs || !feed || !logits) { rc = d ? errf(err, RLVR_ENOMEM, "eval: out of memory") : (err ? err->code : RLVR_ENOMEM); goto out; }
+    for (int base = 0; base < n; base += SLOTS) {
+        int nb = n - base < SLOTS ? n - base : SLOTS, len[SLOTS], plen[SLOTS], done[SLOTS], slots[SLOTS], nn[SLOTS], act[SLOTS];
+        int B = 0, N = 0;
+        for (int i = 0; i < nb; i++) { /* prefill every prompt of the chunk in one step */
+            int at;
+            len[i] = encode_example(&probs[base + i], 0, seqs + (size_t)i * T, T, &at);
+            if (len[i] < 0 || len[i] > SLOTS * 64) { rc = errf(err, RLVR_EARG, "eval: prompt %d longer than max_seq_len %d", base + i, T); goto out; }
+            plen[i] = len[i], done[i] = 0;
+            decoder_reset(d, i);
+        }
+        for (int i0 = 0; i0 < nb; i0 = i0 + B) {
+            B = 0, N = 0;
+            while (i0 + B < nb && N + len[i0 + B] <= SLOTS * 64) {
+                slots[B] = i0 + B, nn[B] = len[i0 + B];
+                memcpy(feed + N, seqs + (size_t)(i0 + B) * T, sizeof(int) * len[i0 + B]);
+                N += len[i0 + B++];
             }
-            if (!B) {
-                if (i < n) { rc = errf(err, RLVR_EARG, "eval: sequence of %d tokens exceeds max_tokens %d", len[i], m->max_tokens); goto out; }
-                break;
-            }
-            if ((rc = model_forward(m, tok, NULL, st, B, err))) goto out;
-            for (int b = 0; b < B; b++) {
-                const float *z = m->a.logits + (size_t)(st[b + 1] - 1) * V;
-                int best = 0;
+            if ((rc = decoder_step(d, B, slots, nn, feed, logits, err))) goto out;
+            for (int b = 0; b < B; b++) { /* first generated token */
+                const float *z = logits + (size_t)b * V;
+                int best = 0, s = slots[b];
                 for (int j = 1; j < V; j++) if (z[j] > z[best]) best = j;
-                int s = idx[b];
                 seqs[(size_t)s * T + len[s]++] = best;
                 if (best == BYTES_EOS || len[s] >= T) done[s] = 1;
             }
         }
-    }
-    int right = 0;
-    for (int i = 0; i < n; i++) {
-        char text[4096];
-        size_t k = bytes_decode(seqs + (size_t)i * T + plen[i], len[i] - plen[i], text, sizeof text);
-        int ok = 0;
-        arith_check_answer(&probs[i], text, k, &ok);
-        right += ok;
-        if (completions) snprintf(completions + (size_t)i * cap, cap, "%s", text);
+        for (int stepn = 1; stepn < max_new; stepn++) {
+            int na = 0;
+            for (int i = 0; i < nb; i++)
+                if (!done[i]) act[na] = i, slots[na] = i, nn[na] = 1, feed[na] = seqs[(size_t)i * T + len[i] - 1], na++;
+            if (!na) break;
+            if ((rc = decoder_step(d, na, slots, nn, feed, logits, err))) goto out;
+            for (int b = 0; b < na; b++) {
+                const float *z = logits + (size_t)b * V;
+                int best = 0, s = act[b];
+                for (int j = 1; j < V; j++) if (z[j] > z[best]) best = j;
+                seqs[(size_t)s * T + len[s]++] = best;
+                if (best == BYTES_EOS || len[s] >= T) done[s] = 1;
+            }
+        }
+        for (int i = 0; i < nb; i++) {
+            char text[4096];
+            size_t k = bytes_decode(seqs + (size_t)i * T + plen[i], len[i] - plen[i], text, sizeof text);
+            int ok = 0;
+            arith_check_answer(&probs[base + i], text, k, &ok);
+            right += ok;
+            if (completions) snprintf(completions + (size_t)(base + i) * cap, cap, "%s", text);
+        }
     }
     *acc = n ? (double)right / n : 0;
 out:
-    free(seqs); free(len); free(plen); free(done); free(tok); free(st); free(idx);
+    decoder_free(d);
+    free(seqs); free(feed); free(logits);
     return rc;
 }
 

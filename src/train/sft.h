@@ -59,10 +59,10 @@ typedef struct {
  * NULL the trained model is returned there (caller frees), else freed. */
 int sft_run(const sft_params *p, sft_progress_fn cb, void *ud, sft_result *res, model **out_model, rlvr_err *err);
 
-/* Greedy decoding of n held-out problems in packed batches (no KV cache: the prefix
- * is recomputed every token); returns the fraction whose "#result" is right. The
- * model must have training buffers. completions, if not NULL, receives each decoded
- * answer (n x cap bytes). */
+/* Greedy decoding of n held-out problems with the KV-cache decoder, 64 at a time
+ * (prompts prefilled together, then one token per unfinished problem per step);
+ * returns the fraction whose "#result" is right. completions, if not NULL,
+ * receives each decoded answer (n x cap bytes). */
 int sft_eval_greedy(model *m, const arith_problem *probs, int n, int max_new, double *acc,
                     char *completions, size_t cap, rlvr_err *err);
 #endif
