@@ -11,6 +11,10 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "kernels/kernels.h"
+#include "model/decode.h"
+#include "model/io.h"
+#include "rollout/sampler.h"
+#include "tokenizer/bytes.h"
 #include "tasks/arith.h"
 #include "train/sft.h"
 
@@ -159,6 +163,71 @@ static int cmd_data(int argc, char **argv) {
     return 0;
 }
 
+static const char *GENERATE_HELP =
+    "usage: rlvr generate [file.toml] model=DIR prompt=TEXT [key=value ...]\n"
+    "Generates text from a model directory (config.json + model.safetensors) with a\n"
+    "KV cache, streaming it to stdout. Today: byte-level models trained by rlvr sft;\n"
+    "BPE tokenizers (tokenizer.json, GGUF) come with the real-model issue.\n"
+    "keys (defaults): max_new_tokens=128 temperature=0 (greedy) top_k=0 top_p=1\n"
+    "                 min_p=0 seed=1 n=1 (samples, each its own RNG stream)\n";
+
+static int cmd_generate(int argc, char **argv) {
+    if (wants_help(argc, argv)) { fputs(GENERATE_HELP, stdout); return 0; }
+    rlvr_err e = {0};
+    cfg *c = load_cfg(argc, argv, &e);
+    const char *dir, *prompt;
+    long long max_new, seed, n;
+    double t, tp, mp;
+    long long tk;
+    if (cfg_str(c, "model", NULL, &dir, &e) || cfg_str(c, "prompt", NULL, &prompt, &e) ||
+        cfg_int_range(c, "max_new_tokens", 128, 1, 1 << 20, &max_new, &e) || cfg_int_range(c, "seed", 1, 0, 1LL << 62, &seed, &e) ||
+        cfg_int_range(c, "n", 1, 1, 1 << 16, &n, &e) || cfg_float(c, "temperature", 0, &t, &e) || cfg_int(c, "top_k", 0, &tk, &e) ||
+        cfg_float(c, "top_p", 1, &tp, &e) || cfg_float(c, "min_p", 0, &mp, &e) || cfg_check_unused(c, &e))
+        die(&e);
+    sampler_params sp = {.temperature = (float)t, .top_k = (int)tk, .top_p = (float)tp, .min_p = (float)mp};
+    if (sampler_check(&sp, &e)) die(&e);
+    model *m = NULL;
+    if (model_load_hf(dir, &m, &e)) die(&e);
+    if (m->cfg.vocab_size != BYTES_VOCAB) {
+        fprintf(stderr, "rlvr generate: %s has a %d-token vocabulary; only rlvr's byte-level models (%d) are supported until the BPE tokenizer lands\n",
+                dir, m->cfg.vocab_size, BYTES_VOCAB);
+        return 2;
+    }
+    int T = m->cfg.max_seq_len, V = m->cfg.vocab_size, plen = (int)strlen(prompt) + 1;
+    if (plen >= T) { fprintf(stderr, "rlvr generate: prompt of %d tokens does not fit max_seq_len %d\n", plen, T); return 2; }
+    decoder *d = decoder_new(m, 1, T, plen, &e);
+    int *ids = malloc(sizeof(int) * T);
+    float *logits = malloc(sizeof(float) * V), *scratch = malloc(sizeof(float) * 2 * V);
+    if (!d || !ids || !logits || !scratch) die(&e);
+    for (long long k = 0; k < n; k++) {
+        rng_t r;
+        rng_seed(&r, (uint64_t)seed, rng_derive((uint64_t)seed, 0, (uint64_t)k));
+        decoder_reset(d, 0);
+        ids[0] = BYTES_BOS;
+        bytes_encode(prompt, plen - 1, ids + 1);
+        int slot = 0, nn = plen, len = plen;
+        if (n > 1) printf("--- sample %lld\n", k);
+        if (decoder_step(d, 1, &slot, &nn, ids, logits, &e)) die(&e);
+        double lp = 0;
+        for (long long i = 0; i < max_new && len < T; i++) {
+            sample_out o = sampler_sample(&sp, logits, V, &r, scratch);
+            lp += o.logp;
+            if (o.token == BYTES_EOS) break;
+            if (o.token < 256) { putchar(o.token); fflush(stdout); }
+            ids[len++] = o.token;
+            nn = 1;
+            if (len < T && decoder_step(d, 1, &slot, &nn, &ids[len - 1], logits, &e)) die(&e);
+        }
+        printf("\n");
+        fprintf(stderr, "[%d tokens, sum log-prob %.3f]\n", len - plen, lp);
+    }
+    decoder_free(d);
+    free(ids); free(logits); free(scratch);
+    model_free(m);
+    cfg_free(c);
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f,
             "rlvr %s: reinforcement learning from verifiable rewards, in C\n"
@@ -166,6 +235,7 @@ static void usage(FILE *f) {
             "commands:\n"
             "  sft       supervised training of a fresh model on the built-in arith task\n"
             "  data      write a built-in task's problems as JSONL\n"
+            "  generate  sample text from a trained model (KV cache, greedy or top-k/p)\n"
             "  version   print the version and build facts\n"
             "  help      this text\n"
             "`rlvr <command> --help` lists a command's keys and defaults.\n",
@@ -182,6 +252,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "sft")) return cmd_sft(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cmd_data(argc - 2, argv + 2);
+    if (!strcmp(cmd, "generate")) return cmd_generate(argc - 2, argv + 2);
     fprintf(stderr, "rlvr: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

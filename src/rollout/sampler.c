@@ -1,0 +1,100 @@
+/* sampler.c: next-token sampling. Truncation order follows the common convention
+ * (HF / vLLM): temperature, then top-k, then top-p, then min-p. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/err.h"
+#include "rollout/sampler.h"
+
+sampler_params sampler_default_params(void) {
+    sampler_params p = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .min_p = 0.0f};
+    return p;
+}
+
+int sampler_check(const sampler_params *p, rlvr_err *err) {
+    if (!(p->temperature >= 0) || !isfinite(p->temperature)) return errf(err, RLVR_ECONFIG, "temperature must be >= 0, got %g", p->temperature);
+    if (p->top_k < 0) return errf(err, RLVR_ECONFIG, "top_k must be >= 0, got %d", p->top_k);
+    if (!(p->top_p > 0 && p->top_p <= 1)) return errf(err, RLVR_ECONFIG, "top_p must be in (0, 1], got %g", p->top_p);
+    if (!(p->min_p >= 0 && p->min_p < 1)) return errf(err, RLVR_ECONFIG, "min_p must be in [0, 1), got %g", p->min_p);
+    return RLVR_OK;
+}
+
+static float log_softmax_at(const float *z, int V, int t) {
+    float mx = z[0];
+    for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+    double s = 0;
+    for (int j = 0; j < V; j++) s += exp((double)z[j] - mx);
+    return (float)((double)z[t] - mx - log(s));
+}
+
+/* sorts (prob, id) pairs by prob descending, id ascending: deterministic */
+static int cmp_desc(const void *a, const void *b) {
+    const float *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? 1 : -1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+sample_out sampler_sample(const sampler_params *p, const float *logits, int V, rng_t *rng, float *scratch) {
+    sample_out o = {0, 0, 0};
+    double u = rng_double(rng); /* always one draw */
+    if (p->temperature == 0) {
+        int best = 0;
+        for (int j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
+        o.token = best;
+        o.logp = log_softmax_at(logits, V, best);
+        o.logp_sample = 0;
+        return o;
+    }
+    float inv_t = 1.0f / p->temperature, mx = -INFINITY;
+    for (int j = 0; j < V; j++) mx = logits[j] * inv_t > mx ? logits[j] * inv_t : mx;
+    int truncate = (p->top_k > 0 && p->top_k < V) || p->top_p < 1 || p->min_p > 0;
+    if (!truncate) { /* plain tempered sampling: inverse CDF in id order */
+        double s = 0;
+        for (int j = 0; j < V; j++) s += exp((double)logits[j] * inv_t - mx);
+        double target = u * s, acc = 0;
+        int tok = V - 1;
+        for (int j = 0; j < V; j++) {
+            acc += exp((double)logits[j] * inv_t - mx);
+            if (acc > target) { tok = j; break; }
+        }
+        o.token = tok;
+        o.logp = log_softmax_at(logits, V, tok);
+        o.logp_sample = (float)((double)logits[tok] * inv_t - mx - log(s));
+        return o;
+    }
+    float *pairs = scratch; /* (prob, id) */
+    double s = 0;
+    for (int j = 0; j < V; j++) {
+        float e = (float)exp((double)logits[j] * inv_t - mx);
+        pairs[2 * j] = e, pairs[2 * j + 1] = (float)j;
+        s += e;
+    }
+    qsort(pairs, V, 2 * sizeof(float), cmp_desc);
+    int keep = V;
+    if (p->top_k > 0 && p->top_k < keep) keep = p->top_k;
+    if (p->top_p < 1) {
+        double acc = 0;
+        for (int i = 0; i < keep; i++) {
+            acc += pairs[2 * i] / s;
+            if (acc >= p->top_p) { keep = i + 1; break; }
+        }
+    }
+    if (p->min_p > 0) {
+        float thr = p->min_p * pairs[0];
+        int k = 1;
+        while (k < keep && pairs[2 * k] >= thr) k++;
+        keep = k;
+    }
+    double ks = 0;
+    for (int i = 0; i < keep; i++) ks += pairs[2 * i];
+    double target = u * ks, acc = 0;
+    int pick = keep - 1;
+    for (int i = 0; i < keep; i++) {
+        acc += pairs[2 * i];
+        if (acc > target) { pick = i; break; }
+    }
+    o.token = (int)pairs[2 * pick + 1];
+    o.logp = log_softmax_at(logits, V, o.token);
+    o.logp_sample = (float)log(pairs[2 * pick] / ks);
+    return o;
+}
