@@ -46,6 +46,9 @@ else
   HAVE_BLAS := no
 endif
 LDLIBS += -lcjson -lpcre2-8 -lutf8proc -lgmp
+# Reported only, not used yet: distribution (MPI) and GPU (CUDA) come later.
+HAVE_MPI  := $(if $(shell command -v mpicc 2>/dev/null),yes,no)
+HAVE_CUDA := $(if $(shell command -v nvcc 2>/dev/null),yes (not used yet),no)
 
 CFLAGS := $(CSTD) $(WARN) $(INC) $(OPT) $(EXTRA_CFLAGS)
 
@@ -66,7 +69,7 @@ deps:
 	@sh scripts/deps.sh
 
 info: | deps
-	@echo "rlvr build: CC=$(CC) OpenMP=$(HAVE_OMP) OpenBLAS=$(HAVE_BLAS) DEBUG=$(or $(DEBUG),0) ASAN=$(or $(ASAN),0) -> $(BUILD)/"
+	@echo "rlvr build: CC=$(CC) OpenMP=$(HAVE_OMP) OpenBLAS=$(HAVE_BLAS) MPI=$(HAVE_MPI) CUDA=$(HAVE_CUDA) DEBUG=$(or $(DEBUG),0) ASAN=$(or $(ASAN),0) -> $(BUILD)/"
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
