@@ -37,8 +37,8 @@ static inline float vexpf(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    union { float f; int32_t i; } u = { .f = p };
-    u.i += (int32_t)n << 23;
+    union { float f; uint32_t i; } u = { .f = p };
+    u.i += (uint32_t)(int32_t)n << 23; /* unsigned shift: adds n to the exponent, no UB */
     return u.f;
 }
 
@@ -304,19 +304,28 @@ void swiglu_backward(float *dgate, float *dup, const float *dout, const float *g
     }
 }
 
+/* Sums over the vocabulary run in float blocks of LSE_BLOCK (vectorised) added into
+ * double, so the log-sum-exp stays accurate for 150k-token vocabularies. */
+#define LSE_BLOCK 256
+
 void logits_stats(float *lse, float *logp, float *entropy, const float *logits, const int *targets, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         const float *z = logits + (size_t)n * V;
         float mx = -INFINITY;
         for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
-        float sum = 0, sz = 0;
-#pragma omp simd reduction(+ : sum, sz)
-        for (int j = 0; j < V; j++) { float e = vexpf(z[j] - mx); sum += e; sz += e * (z[j] - mx); }
-        float l = mx + logf(sum);
-        lse[n] = l;
-        entropy[n] = logf(sum) - sz / sum;
-        logp[n] = targets[n] >= 0 ? z[targets[n]] - l : 0.0f;
+        double sum = 0, sz = 0;
+        for (int j0 = 0; j0 < V; j0 += LSE_BLOCK) {
+            int j1 = j0 + LSE_BLOCK < V ? j0 + LSE_BLOCK : V;
+            float bs = 0, bz = 0;
+#pragma omp simd reduction(+ : bs, bz)
+            for (int j = j0; j < j1; j++) { float e = vexpf(z[j] - mx); bs += e; bz += e * (z[j] - mx); }
+            sum += bs, sz += bz;
+        }
+        double l = mx + log(sum);
+        lse[n] = (float)l;
+        entropy[n] = (float)(log(sum) - sz / sum);
+        logp[n] = targets[n] >= 0 ? (float)((double)z[targets[n]] - l) : 0.0f;
     }
 }
 
