@@ -1,0 +1,60 @@
+/* grpo.h: the RL loop of the GRPO family on a built-in task. One step: draw
+ * prompts -> n samples each (KV-cache decoder, prompt prefilled once and shared by
+ * its group) -> rewards (the task's checker) -> advantages -> ppo_epochs x
+ * minibatches of policy loss and backward -> AdamW. The sampler's log-probs are the
+ * old policy's (same weights, same kernels). Progress goes to a callback. */
+#ifndef RLVR_GRPO_H
+#define RLVR_GRPO_H
+#include <stdint.h>
+#include "rlvr.h"
+#include "algo/advantage.h"
+#include "algo/loss.h"
+#include "core/config.h"
+#include "rollout/sampler.h"
+#include "tasks/arith.h"
+#include "train/optim.h"
+#include "train/sft.h"
+
+typedef struct {
+    uint64_t seed;
+    const char *model_dir;      /* HF directory to start from (e.g. an sft output) */
+    arith_params task;          /* train problems; difficulty mix below */
+    int n_diffs, diffs[SFT_MAX_EVAL_DIFFS]; /* training difficulties, drawn uniformly */
+    int steps, prompts_per_step, group_size;
+    int max_new_tokens;
+    sampler_params sampling;
+    adv_params adv;
+    loss_params loss;
+    int ppo_epochs, minibatches, max_tokens;
+    int dynamic_sampling;       /* drop groups whose rewards are all equal */
+    adamw_params opt;
+    lr_schedule sched;
+    int eval_every, eval_n, n_eval_diffs, eval_diffs[SFT_MAX_EVAL_DIFFS];
+    const char *out_dir;
+    int threads;
+} grpo_params;
+
+int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err);
+
+typedef struct {
+    int step, steps;
+    double reward_mean, reward_std, acc, zero_std_frac;
+    double len_mean; int len_min, len_max; double trunc_frac;
+    loss_stats loss;
+    double grad_norm, lr;
+    double sample_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
+    int skipped, kept_groups;
+    int is_eval, n_acc;
+    double acc_eval[SFT_MAX_EVAL_DIFFS];
+} grpo_progress;
+
+typedef void (*grpo_progress_fn)(const grpo_progress *pr, void *ud);
+
+typedef struct {
+    double acc_before[SFT_MAX_EVAL_DIFFS], acc_after[SFT_MAX_EVAL_DIFFS];
+    int skipped;
+    double seconds;
+} grpo_result;
+
+int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *res, rlvr_err *err);
+#endif
