@@ -14,6 +14,8 @@
 #include "kernels/kernels.h"
 #include "model/decode.h"
 #include "model/io.h"
+#include "model/load.h"
+#include "tokenizer/bpe.h"
 #include "rollout/sampler.h"
 #include "tokenizer/bytes.h"
 #include "tasks/arith.h"
@@ -166,67 +168,93 @@ static int cmd_data(int argc, char **argv) {
 }
 
 static const char *GENERATE_HELP =
-    "usage: rlvr generate [file.toml] model=DIR prompt=TEXT [key=value ...]\n"
-    "Generates text from a model directory (config.json + model.safetensors) with a\n"
-    "KV cache, streaming it to stdout. Today: byte-level models trained by rlvr sft;\n"
-    "BPE tokenizers (tokenizer.json, GGUF) come with the real-model issue.\n"
-    "keys (defaults): max_new_tokens=128 temperature=0 (greedy) top_k=0 top_p=1\n"
-    "                 min_p=0 seed=1 n=1 (samples, each its own RNG stream)\n";
+    "usage: rlvr generate [file.toml] model=PATH prompt=TEXT [key=value ...]\n"
+    "Generates text with a KV cache, streaming it to stdout. PATH is a Hugging Face\n"
+    "directory (config.json, model.safetensors, tokenizer.json or rlvr's byte\n"
+    "vocabulary) or a GGUF file (e.g. SmolLM2 from scripts/fetch_models.sh).\n"
+    "keys (defaults): chat=false (wrap the prompt in the model's chat template)\n"
+    "                 system=\"\" chat_template=(detected; chatml smollm2 qwen2 qwen2.5 llama3)\n"
+    "                 max_new_tokens=128 temperature=0 (greedy) top_k=0 top_p=1 min_p=0\n"
+    "                 seed=1 n=1 (samples, each its own RNG stream)\n";
 
 static int cmd_generate(int argc, char **argv) {
     if (wants_help(argc, argv)) { fputs(GENERATE_HELP, stdout); return 0; }
     rlvr_err e = {0};
     cfg *c = load_cfg(argc, argv, &e);
-    const char *dir, *prompt;
-    long long max_new, seed, n;
+    const char *path, *prompt, *system, *tmpl;
+    long long max_new, seed, n, tk;
     double t, tp, mp;
-    long long tk;
-    if (cfg_str(c, "model", NULL, &dir, &e) || cfg_str(c, "prompt", NULL, &prompt, &e) ||
+    int chat;
+    if (cfg_str(c, "model", NULL, &path, &e) || cfg_str(c, "prompt", NULL, &prompt, &e) || cfg_bool(c, "chat", 0, &chat, &e) ||
+        cfg_str(c, "system", "", &system, &e) || cfg_str(c, "chat_template", "", &tmpl, &e) ||
         cfg_int_range(c, "max_new_tokens", 128, 1, 1 << 20, &max_new, &e) || cfg_int_range(c, "seed", 1, 0, 1LL << 62, &seed, &e) ||
         cfg_int_range(c, "n", 1, 1, 1 << 16, &n, &e) || cfg_float(c, "temperature", 0, &t, &e) || cfg_int(c, "top_k", 0, &tk, &e) ||
         cfg_float(c, "top_p", 1, &tp, &e) || cfg_float(c, "min_p", 0, &mp, &e) || cfg_check_unused(c, &e))
         die(&e);
     sampler_params sp = {.temperature = (float)t, .top_k = (int)tk, .top_p = (float)tp, .min_p = (float)mp};
     if (sampler_check(&sp, &e)) die(&e);
-    model *m = NULL;
-    if (model_load_hf(dir, &m, &e)) die(&e);
-    if (m->cfg.vocab_size != BYTES_VOCAB) {
-        fprintf(stderr, "rlvr generate: %s has a %d-token vocabulary; only rlvr's byte-level models (%d) are supported until the BPE tokenizer lands\n",
-                dir, m->cfg.vocab_size, BYTES_VOCAB);
-        return 2;
-    }
-    int T = m->cfg.max_seq_len, V = m->cfg.vocab_size, plen = (int)strlen(prompt) + 1;
-    if (plen >= T) { fprintf(stderr, "rlvr generate: prompt of %d tokens does not fit max_seq_len %d\n", plen, T); return 2; }
-    decoder *d = decoder_new(m, 1, T, plen, &e);
+    loaded_model lm;
+    if (model_open(path, *tmpl ? tmpl : NULL, &lm, &e)) { loaded_model_free(&lm); die(&e); }
+    int T = lm.m->cfg.max_seq_len, V = lm.m->cfg.vocab_size, plen = 0;
     int *ids = malloc(sizeof(int) * T);
     float *logits = malloc(sizeof(float) * V), *scratch = malloc(sizeof(float) * 2 * V);
-    if (!d || !ids || !logits || !scratch) die(&e);
+    if (!ids || !logits || !scratch) { e.code = RLVR_ENOMEM; snprintf(e.msg, sizeof e.msg, "out of memory"); die(&e); }
+    if (loaded_encode_prompt(&lm, prompt, chat, *system ? system : NULL, ids, T, &plen, &e)) die(&e);
+    if (plen >= T) { fprintf(stderr, "rlvr generate: prompt of %d tokens does not fit the context of %d\n", plen, T); return 2; }
+    int maxlen = plen + (int)max_new < T ? plen + (int)max_new : T; /* size the cache by what is used */
+    decoder *d = decoder_new(lm.m, 1, maxlen, plen, &e);
+    if (!d) die(&e);
     for (long long k = 0; k < n; k++) {
         rng_t r;
         rng_seed(&r, (uint64_t)seed, rng_derive((uint64_t)seed, 0, (uint64_t)k));
         decoder_reset(d, 0);
-        ids[0] = BYTES_BOS;
-        bytes_encode(prompt, plen - 1, ids + 1);
         int slot = 0, nn = plen, len = plen;
         if (n > 1) printf("--- sample %lld\n", k);
         if (decoder_step(d, 1, &slot, &nn, ids, logits, &e)) die(&e);
+        bpe_stream st;
+        if (lm.tok) bpe_stream_init(&st, lm.tok);
+        char buf[256];
+        size_t nb;
         double lp = 0;
-        for (long long i = 0; i < max_new && len < T; i++) {
+        int next;
+        for (long long i = 0; i < max_new && len < maxlen; i++) {
             sample_out o = sampler_sample(&sp, logits, V, &r, scratch);
             lp += o.logp;
-            if (o.token == BYTES_EOS) break;
-            if (o.token < 256) { putchar(o.token); fflush(stdout); }
-            ids[len++] = o.token;
-            nn = 1;
-            if (len < T && decoder_step(d, 1, &slot, &nn, &ids[len - 1], logits, &e)) die(&e);
+            if (loaded_is_stop(&lm, o.token)) break;
+            if (lm.byte_vocab) {
+                if (o.token < 256) putchar(o.token);
+            } else if (bpe_stream_push(&st, o.token, buf, sizeof buf, &nb) == RLVR_OK) {
+                fwrite(buf, 1, nb, stdout);
+            }
+            fflush(stdout);
+            len++;
+            next = o.token, nn = 1;
+            if (len < maxlen && decoder_step(d, 1, &slot, &nn, &next, logits, &e)) die(&e);
         }
+        if (lm.tok && bpe_stream_flush(&st, buf, sizeof buf, &nb) == RLVR_OK) fwrite(buf, 1, nb, stdout);
         printf("\n");
         fprintf(stderr, "[%d tokens, sum log-prob %.3f]\n", len - plen, lp);
     }
     decoder_free(d);
     free(ids); free(logits); free(scratch);
-    model_free(m);
+    loaded_model_free(&lm);
     cfg_free(c);
+    return 0;
+}
+
+static int cmd_inspect(int argc, char **argv) {
+    if (argc < 1 || wants_help(argc, argv)) {
+        fputs("usage: rlvr inspect PATH\nDescribes a model (HF directory or GGUF file): architecture, parameter count,\n"
+              "dtypes, shapes, rope, tokenizer, chat template, special tokens.\n", argc < 1 ? stderr : stdout);
+        return argc < 1 ? 2 : 0;
+    }
+    rlvr_err e = {0};
+    loaded_model lm;
+    if (model_open(argv[0], NULL, &lm, &e)) { loaded_model_free(&lm); die(&e); }
+    static char buf[16384];
+    model_describe(&lm, buf, sizeof buf);
+    fputs(buf, stdout);
+    loaded_model_free(&lm);
     return 0;
 }
 
@@ -304,7 +332,8 @@ static void usage(FILE *f) {
             "  train     GRPO-family RL from a model directory on the built-in arith task\n"
             "  sft       supervised training of a fresh model on the built-in arith task\n"
             "  data      write a built-in task's problems as JSONL\n"
-            "  generate  sample text from a trained model (KV cache, greedy or top-k/p)\n"
+            "  generate  sample text from a model (HF dir or GGUF; KV cache, greedy or top-k/p)\n"
+            "  inspect   describe a model: architecture, sizes, dtypes, tokenizer, template\n"
             "  version   print the version and build facts\n"
             "  help      this text\n"
             "`rlvr <command> --help` lists a command's keys and defaults.\n",
@@ -323,6 +352,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cmd_data(argc - 2, argv + 2);
     if (!strcmp(cmd, "generate")) return cmd_generate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     fprintf(stderr, "rlvr: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
