@@ -14,6 +14,7 @@
 #include "kernels/kernels.h"
 #include "model/decode.h"
 #include "model/io.h"
+#include "model/export.h"
 #include "model/load.h"
 #include "tokenizer/bpe.h"
 #include "rollout/sampler.h"
@@ -242,6 +243,33 @@ static int cmd_generate(int argc, char **argv) {
     return 0;
 }
 
+static const char *EXPORT_HELP =
+    "usage: rlvr export model=PATH out=PATH [format=hf|gguf] [dtype=f32|bf16|f16]\n"
+    "Writes a model (HF directory or GGUF, e.g. a run's out_dir/model) as a Hugging\n"
+    "Face directory (config.json, model.safetensors, tokenizer files) or as a GGUF\n"
+    "file, so it opens in transformers and llama.cpp. Defaults: format=hf dtype=f32.\n";
+
+static int cmd_export(int argc, char **argv) {
+    if (wants_help(argc, argv)) { fputs(EXPORT_HELP, stdout); return 0; }
+    rlvr_err e = {0};
+    cfg *c = load_cfg(argc, argv, &e);
+    const char *path, *out, *fmt, *dt;
+    if (cfg_str(c, "model", NULL, &path, &e) || cfg_str(c, "out", NULL, &out, &e) || cfg_str(c, "format", "hf", &fmt, &e) ||
+        cfg_str(c, "dtype", "f32", &dt, &e) || cfg_check_unused(c, &e))
+        die(&e);
+    int dtype = !strcmp(dt, "f32") ? ST_F32 : !strcmp(dt, "bf16") ? ST_BF16 : !strcmp(dt, "f16") ? ST_F16 : -1;
+    if (dtype < 0) { cfg_errf(c, "dtype", &e, "dtype must be f32, bf16 or f16, got \"%s\"", dt); die(&e); }
+    if (strcmp(fmt, "hf") && strcmp(fmt, "gguf")) { cfg_errf(c, "format", &e, "format must be hf or gguf, got \"%s\"", fmt); die(&e); }
+    loaded_model lm;
+    if (model_open(path, NULL, &lm, &e)) { loaded_model_free(&lm); die(&e); }
+    int rc = !strcmp(fmt, "hf") ? model_export_hf(&lm, out, dtype, &e) : model_export_gguf(&lm, out, dtype, &e);
+    loaded_model_free(&lm);
+    if (rc) die(&e);
+    printf("wrote %s (%s, %s)\n", out, fmt, dt);
+    cfg_free(c);
+    return 0;
+}
+
 static int cmd_inspect(int argc, char **argv) {
     if (argc < 1 || wants_help(argc, argv)) {
         fputs("usage: rlvr inspect PATH\nDescribes a model (HF directory or GGUF file): architecture, parameter count,\n"
@@ -333,6 +361,7 @@ static void usage(FILE *f) {
             "  sft       supervised training of a fresh model on the built-in arith task\n"
             "  data      write a built-in task's problems as JSONL\n"
             "  generate  sample text from a model (HF dir or GGUF; KV cache, greedy or top-k/p)\n"
+            "  export    write a model as a Hugging Face directory or a GGUF file\n"
             "  inspect   describe a model: architecture, sizes, dtypes, tokenizer, template\n"
             "  version   print the version and build facts\n"
             "  help      this text\n"
@@ -353,6 +382,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "data")) return cmd_data(argc - 2, argv + 2);
     if (!strcmp(cmd, "generate")) return cmd_generate(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     fprintf(stderr, "rlvr: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -6,6 +6,7 @@
 #include "core/fs.h"
 #include "formats/hfconfig.h"
 #include "model/io.h"
+#include "model/shards.h"
 
 int model_load_params(model *m, const st_file *f, rlvr_err *err) {
     for (int i = 0; i < m->n_tensors; i++) {
@@ -35,12 +36,7 @@ int model_load_hf(const char *dir, model **out, rlvr_err *err) {
     if (rc) return rc;
     model *m = model_new(&c, err);
     if (!m) return err_wrap(err, err ? err->code : RLVR_ECONFIG, "%s", path);
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    st_file *f = NULL;
-    rc = st_open(path, &f, err);
-    if (!rc) rc = model_load_params(m, f, err);
-    st_close(f);
-    if (rc) { model_free(m); return rc; }
+    if ((rc = model_load_params_dir(m, dir, err))) { model_free(m); return rc; } /* one file or shards */
     *out = m;
     return RLVR_OK;
 }

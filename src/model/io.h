@@ -12,7 +12,8 @@
  * is an error naming it. For a tied model a "lm_head.weight" in the file is ignored. */
 int model_load_params(model *m, const st_file *f, rlvr_err *err);
 
-/* Opens dir/config.json and dir/model.safetensors and returns a new model in *out. */
+/* Opens dir/config.json and dir/model.safetensors (or the shards listed in
+ * model.safetensors.index.json) and returns a new model in *out. */
 int model_load_hf(const char *dir, model **out, rlvr_err *err);
 
 /* Writes dir/config.json and dir/model.safetensors (F32), creating dir; each file is

@@ -16,6 +16,7 @@
 #include "formats/safetensors.h"
 #include "model/io.h"
 #include "model/load.h"
+#include "model/shards.h"
 #include "tokenizer/bytes.h"
 #include "tokenizer/chat.h"
 
@@ -77,6 +78,7 @@ static void finish_specials(loaded_model *lm) {
     add_stop(lm, lm->eos_id);
     add_stop(lm, lm->eot_id);
     add_stop(lm, lm->m->cfg.eos_id);
+    for (int i = 0; i < lm->n_gen_eos; i++) add_stop(lm, lm->gen_eos[i]); /* generation_config.json */
     if (lm->tok) bpe_set_bos_eos(lm->tok, lm->bos_id, lm->eos_id);
 }
 
@@ -291,25 +293,25 @@ static int open_hf_dir(loaded_model *lm, rlvr_err *err) {
                     "model.safetensors, or a .gguf file", dir);
     int rc = hfconfig_load(path, &c, err);
     if (rc) return rc;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (!fs_exists(path)) {
-        snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-        if (fs_exists(path))
-            return errf(err, RLVR_EUNSUPPORTED, "%s: sharded checkpoints (model.safetensors.index.json) are not supported; "
-                        "merge the shards into one model.safetensors", dir);
-        return errf(err, RLVR_EIO, "%s: model.safetensors is missing", dir);
-    }
     if (!(lm->m = model_new(&c, err))) return err && err->code ? err->code : RLVR_ENOMEM;
-    st_file *f = NULL;
-    if ((rc = st_open(path, &f, err))) return rc;
-    rc = model_load_params(lm->m, f, err);
-    type_count tc[16];
-    int n_tc = 0;
-    lm->n_src_tensors = st_count(f);
-    for (int i = 0; i < lm->n_src_tensors; i++) tally(tc, &n_tc, 16, st_dtype_name(st_get(f, i)->dtype));
-    tally_str(tc, n_tc, lm->dtypes, sizeof lm->dtypes);
-    st_close(f);
-    if (rc) return rc;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (fs_exists(path)) { /* one file: also tally its dtypes for inspect */
+        st_file *f = NULL;
+        if ((rc = st_open(path, &f, err))) return rc;
+        type_count tc[16];
+        int n_tc = 0;
+        lm->n_src_tensors = st_count(f);
+        for (int i = 0; i < lm->n_src_tensors; i++) tally(tc, &n_tc, 16, st_dtype_name(st_get(f, i)->dtype));
+        tally_str(tc, n_tc, lm->dtypes, sizeof lm->dtypes);
+        st_close(f);
+    } else {
+        snprintf(lm->dtypes, sizeof lm->dtypes, "sharded (model.safetensors.index.json)");
+    }
+    if ((rc = model_load_params_dir(lm->m, dir, err))) return rc; /* single file or shards */
+    int gen_eos[LOADED_MAX_STOP], n_gen = 0;
+    if ((rc = hf_generation_eos(dir, gen_eos, LOADED_MAX_STOP, &n_gen, err))) return rc;
+    lm->n_gen_eos = n_gen < LOADED_MAX_STOP ? n_gen : LOADED_MAX_STOP;
+    memcpy(lm->gen_eos, gen_eos, sizeof(int) * lm->n_gen_eos);
     return open_hf_tokenizer(lm, dir, err);
 }
 

@@ -26,6 +26,8 @@ typedef struct loaded_model {
     int eot_id;            /* the chat end-of-turn token, -1 when none */
     int stop_ids[LOADED_MAX_STOP];   /* eos, eot, config eos ...: distinct, n_stop of them */
     int n_stop;
+    int gen_eos[LOADED_MAX_STOP];    /* eos ids from generation_config.json (HF dirs) */
+    int n_gen_eos;
     char source[1024];     /* the path as given */
     char name[128];        /* GGUF general.name, else "" */
     char chat_source[64];  /* where chat_kind came from: "tokenizer.chat_template", ... */
