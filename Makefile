@@ -61,7 +61,7 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/librlvr.a
 BIN      := $(BUILD)/rlvr
 
-.PHONY: all deps info test demo bench clean
+.PHONY: all deps info test demo bench fuzz clean
 all: info $(BIN) $(TEST_BIN) $(BENCH_BIN)
 
 # Installs missing Debian packages (silent when all are present).
@@ -103,7 +103,11 @@ demo: info $(BIN)
 bench: info $(BENCH_BIN) $(BIN)
 	@sh bench/run.sh $(BUILD)
 
+# libFuzzer targets (clang): GGUF, safetensors and tokenizer.json readers, FUZZ_SECONDS each.
+fuzz: | deps
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh tests/fuzz/run.sh
+
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz
 
 -include $(LIB_OBJ:.o=.d)

@@ -19,3 +19,7 @@ else
   echo "torch peer skipped: python3 cannot import torch and transformers (pip install torch transformers)"
 fi
 rm -f "$out"
+echo "== bench_model (SmolLM2-135M: load, tokenizer, decode vs memory bandwidth)"
+"$build/bench/bench_model"
+echo "== bench_gemm (rlvr GEMM vs OpenBLAS on the training shapes)"
+"$build/bench/bench_gemm"
