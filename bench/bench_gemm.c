@@ -8,6 +8,7 @@
  *   build/bench/bench_gemm [trials=10] [filter=substring]
  * OPENBLAS_CORETYPE=SKYLAKEX build/bench/bench_gemm shows OpenBLAS's right kernels. */
 #include <stdio.h>
+#include "peak.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 #include <cblas.h>
 #endif
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+#define now bench_now
 
 static int n_threads(void) {
 #ifdef _OPENMP
@@ -29,34 +30,7 @@ static int n_threads(void) {
 #endif
 }
 
-/* FMA peak, as bench_train measures it: each thread runs 16 independent chains of
- * 16-wide fused multiply-adds. Best of short runs; main measures it again before
- * every shape and keeps the best, so that a moment when the shared machine is quiet
- * is caught. */
-typedef float v16 __attribute__((vector_size(64)));
-static double fma_peak_gflops(int threads) {
-    long iters = 4000000;
-    double best = 0;
-    for (int rep = 0; rep < 10; rep++) {
-        double t0 = now();
-        float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            v16 a[16], b = {0}, c = {0};
-            for (int i = 0; i < 16; i++) { b[i] = 1.0f - 1e-7f * i; c[i] = 1e-7f; }
-            for (int i = 0; i < 16; i++) a[i] = b * (float)(i + 1) * 1e-3f;
-            for (long it = 0; it < iters / 16; it++) {
-#pragma GCC unroll 16
-                for (int i = 0; i < 16; i++) a[i] = a[i] * b + c;
-            }
-            for (int i = 0; i < 16; i++) for (int j = 0; j < 16; j++) sink += a[i][j];
-        }
-        double dt = now() - t0, g = (double)threads * (iters / 16) * 16 * 16 * 2 / dt / 1e9;
-        if (g > best) best = g;
-        if (sink == 12345.0f) printf(" ");
-    }
-    return best;
-}
+static double fma_peak_gflops(int threads) { return bench_fma_peak_gflops(threads, 4000000, 10); }
 
 /* one GEMM: storage dims follow from the shape; lda/ldb/ldc may be padded (per-head
  * slices of (N, H*D) activations) */

@@ -6,6 +6,7 @@
  * PyTorch peer measured in the same run.
  *   build/bench/bench_train [steps=3] [warmup=1] [batch=4] [seq=256] [layers=30] */
 #include <stdio.h>
+#include "peak.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,34 +21,9 @@
 #include <cblas.h>
 #endif
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+#define now bench_now
 
-/* FMA peak: each thread runs 16 independent chains of 16-wide fused multiply-adds
- * (enough to cover latency x ports on AVX-512 cores). */
-typedef float v16 __attribute__((vector_size(64)));
-static double fma_peak_gflops(int threads) {
-    long iters = 20000000;
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
-        float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            v16 a[16], b = {0}, c = {0};
-            for (int i = 0; i < 16; i++) { b[i] = 1.0f - 1e-7f * i; c[i] = 1e-7f; }
-            for (int i = 0; i < 16; i++) a[i] = b * (float)(i + 1) * 1e-3f;
-            for (long it = 0; it < iters / 16; it++) {
-#pragma GCC unroll 16
-                for (int i = 0; i < 16; i++) a[i] = a[i] * b + c;
-            }
-            for (int i = 0; i < 16; i++) for (int j = 0; j < 16; j++) sink += a[i][j];
-        }
-        double dt = now() - t0, g = (double)threads * (iters / 16) * 16 * 16 * 2 / dt / 1e9;
-        if (g > best) best = g;
-        if (sink == 12345.0f) printf(" ");
-    }
-    return best;
-}
+static double fma_peak_gflops(int threads) { return bench_fma_peak_gflops(threads, 20000000, 3); }
 
 static double gemm_gflops(int M, int N, int K) {
     float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4), *c = calloc((size_t)M * N, 4);

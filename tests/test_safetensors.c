@@ -331,7 +331,7 @@ static void test_write_rejects(void) {
     CHECK(st_write(p, NULL, 1, NULL, &e) == RLVR_EARG, "NULL tensors");
     CHECK(st_write(NULL, NULL, 0, NULL, &e) == RLVR_EARG, "NULL path");
     st_out ok = {"a", ST_F32, 1, {4}, d};
-    CHECK(st_write(tpath("no/such/dir.safetensors"), &ok, 1, NULL, &e) == RLVR_EIO && strstr(e.msg, "temporary"), "missing dir: %s", e.msg);
+    CHECK(st_write(tpath("no/such/dir.safetensors"), &ok, 1, NULL, &e) == RLVR_EIO && strstr(e.msg, "temp"), "missing dir: %s", e.msg);
     CHECK(st_write(p, NULL, 0, NULL, &e) == RLVR_OK, "no tensors at all: %s", e.msg);
     st_file *f = NULL;
     CHECK(st_open(p, &f, &e) == RLVR_OK && st_count(f) == 0, "empty file reads back: %s", e.msg);

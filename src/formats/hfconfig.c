@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/err.h"
+#include "core/fs.h"
 #include "formats/hfconfig.h"
 #include "formats/safetensors.h"   /* st_utf8_valid */
 
@@ -517,46 +518,6 @@ char *hfconfig_to_json(const model_config *c) {
     return s;
 }
 
-/* temp file + fsync + rename (+ best-effort directory fsync); the lead may move this
- * to core/fs later. */
-static int write_atomic(const char *path, const char *buf, size_t n, rlvr_err *err) {
-    static atomic_uint counter;
-    size_t len = strlen(path) + 64;
-    char *tmp = malloc(len);
-    if (!tmp) return errf(err, RLVR_ENOMEM, "%s: out of memory", path);
-    int fd = -1;
-    for (int tries = 0; tries < 100 && fd < 0; tries++) {
-        snprintf(tmp, len, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return errf(err, RLVR_EIO, "%s: cannot create temporary file: %s", path, strerror(e));
-    }
-    int rc = RLVR_OK;
-    for (size_t done = 0; done < n && !rc;) {
-        ssize_t w = write(fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) rc = errf(err, RLVR_EIO, "%s: write failed: %s", tmp, strerror(errno));
-        else done += (size_t)w;
-    }
-    if (!rc && fsync(fd) != 0) rc = errf(err, RLVR_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && !rc) rc = errf(err, RLVR_EIO, "%s: close failed: %s", tmp, strerror(errno));
-    if (!rc && rename(tmp, path) != 0)
-        rc = errf(err, RLVR_EIO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-    if (rc) unlink(tmp);
-    free(tmp);
-    if (!rc) {
-        const char *slash = strrchr(path, '/');
-        char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (dfd >= 0) { fsync(dfd); close(dfd); }
-        free(dir);
-    }
-    return rc;
-}
 
 int hfconfig_save(const char *path, const model_config *c, rlvr_err *err) {
     if (!path || !c) return errf(err, RLVR_EARG, "hfconfig_save: NULL argument");
@@ -564,7 +525,7 @@ int hfconfig_save(const char *path, const model_config *c, rlvr_err *err) {
     if (rc) return rc;
     char *s = hfconfig_to_json(c);
     if (!s) return errf(err, RLVR_ENOMEM, "%s: out of memory building config.json", path);
-    rc = write_atomic(path, s, strlen(s), err);
+    rc = fs_write_atomic(path, s, strlen(s), err);
     free(s);
     return rc;
 }

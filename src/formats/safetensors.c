@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/err.h"
+#include "core/fs.h"
 #include "formats/dtype.h"
 #include "formats/safetensors.h"
 
@@ -540,60 +541,19 @@ int st_read_i32(const st_file *f, const st_tensor *t, int32_t *dst, uint64_t n, 
 
 /* ---------------------------------------------------------------- writer */
 
-static int write_all(int fd, const void *buf, uint64_t n) {
-    const unsigned char *p = buf;
-    while (n > 0) {
-        size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0) { if (errno == EINTR) continue; return -1; }
-        p += w;
-        n -= (uint64_t)w;
-    }
-    return 0;
-}
 
-/* Best effort: makes the rename durable. Some file systems refuse fsync on a
- * directory; the file itself is already synced, so that is not an error. */
-static void fsync_parent(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) { fsync(fd); close(fd); }
-    free(dir);
-}
-
-/* Writes bytes to path via temp file + fsync + rename. chunks are (pointer, length). */
 typedef struct { const void *p; uint64_t n; } chunk;
 
+/* Writes the chunks (pointer, length) to path through core/fs's atomic writer:
+ * temp file, fsync, rename, directory fsync; on failure nothing replaces path. */
 static int write_atomic(const char *path, const chunk *c, int n_chunks, rlvr_err *err) {
-    static atomic_uint counter;
-    size_t len = strlen(path) + 64;
-    char *tmp = malloc(len);
-    if (!tmp) return errf(err, RLVR_ENOMEM, "%s: out of memory", path);
-    int fd = -1;
-    for (int tries = 0; tries < 100 && fd < 0; tries++) {
-        snprintf(tmp, len, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1u));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
+    fs_atomic *f = fs_atomic_open(path, err);
+    if (!f) return err && err->code ? err->code : RLVR_EIO;
+    for (int i = 0; i < n_chunks; i++) {
+        int rc = c[i].n ? fs_atomic_write(f, c[i].p, c[i].n, err) : RLVR_OK;
+        if (rc) { fs_atomic_abort(f); return rc; }
     }
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return errf(err, RLVR_EIO, "%s: cannot create temporary file: %s", path, strerror(e));
-    }
-    int rc = RLVR_OK;
-    for (int i = 0; i < n_chunks && !rc; i++)
-        if (write_all(fd, c[i].p, c[i].n) != 0)
-            rc = errf(err, RLVR_EIO, "%s: write failed: %s", tmp, strerror(errno));
-    if (!rc && fsync(fd) != 0) rc = errf(err, RLVR_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && !rc) rc = errf(err, RLVR_EIO, "%s: close failed: %s", tmp, strerror(errno));
-    if (!rc && rename(tmp, path) != 0)
-        rc = errf(err, RLVR_EIO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-    if (rc) unlink(tmp);
-    else fsync_parent(path);
-    free(tmp);
-    return rc;
+    return fs_atomic_commit(f, err);
 }
 
 /* Appends v to arr as raw digits: cJSON prints large integers as 1e+16, serde wants digits. */
