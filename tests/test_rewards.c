@@ -67,7 +67,7 @@ static double field(const reward_output *o, const char *name) {
 }
 
 static void test_registry(void) {
-    static const char *const want[] = {"math", "arith", "arith_process", "auto", "format_think_answer",
+    static const char *const want[] = {"math", "arith", "arith_process", "auto", "code", "format_think_answer",
                                        "format_think_answer_lenient", "overlong", "cosine_length",
                                        "length_budget", "length_budget_max", "group_length", "repetition",
                                        "ifeval", "ifeval_strict_all", "ifeval_loose_all"};

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "rewards/sandbox.h"
 #include "rewards/code.h"
+#include "rewards/reward.h"
 #include "rewards/external.h"
 
 #define MARK "# rlvr-hostile-marker\n"
@@ -357,6 +358,24 @@ static void test_external(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* the "code" reward of the registry is this sandboxed scorer */
+static void test_code_via_registry(void) {
+    const reward_fn *f = reward_registry_find("code");
+    CHECK(f != NULL, "code reward not registered");
+    if (!f) return;
+    const char *ref = "[{\"input\": \"2 3\\n\", \"output\": \"5\\n\"}, {\"input\": \"10 -4\\n\", \"output\": \"6\\n\"}]";
+    const char *good = "```python\na, b = map(int, input().split())\nprint(a + b)\n```";
+    const char *bad = "```python\nprint('all tests passed')\n```";
+    reward_input in = {0};
+    in.reference = ref, in.reference_n = strlen(ref), in.n_tokens = -1;
+    reward_output out;
+    rlvr_err e = {0};
+    in.completion = good, in.completion_n = strlen(good);
+    CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 1.0, "correct solution: %s reward %g", e.msg, out.reward);
+    in.completion = bad, in.completion_n = strlen(bad);
+    CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 0.0, "cheating solution: %s reward %g", e.msg, out.reward);
+}
+
 int main(void) {
     rlvr_err e = { 0 };
     if (sandbox_available(&e) != RLVR_OK) {
@@ -375,5 +394,6 @@ int main(void) {
     RUN(test_daemon);
     RUN(test_code_reward);
     RUN(test_external);
+    RUN(test_code_via_registry);
     return check_finish("test_sandbox");
 }

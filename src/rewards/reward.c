@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "rewards/ifeval.h"
 #include "rewards/math.h"
+#include "rewards/code.h"
 #include "rewards/reward.h"
 #include "rewards/shaping.h"
 #include "tasks/arith.h"
@@ -508,6 +509,30 @@ static int auto_score(const reward_fn *self, const reward_input *in, reward_outp
 
 static const reward_fn AUTO_FN = {"auto", auto_score, NULL, NULL};
 
+static int static_make(const reward_fn *dflt, const reward_kv *p, int n, reward_fn **out, rlvr_err *err);
+
+/* ---- "code": Python run against the reference's test cases in the sandbox (code.h) ---- */
+
+static int code_reward_score(const reward_fn *self, const reward_input *in, reward_output *out, rlvr_err *err) {
+    if (!in->reference) return errf(err, RLVR_EARG, "%s: the row has no 'reference' (test cases)", self->name);
+    code_params cp = code_default_params();
+    double r = 0;
+    int n_pass = 0, n_tests = 0;
+    int rc = code_score(&cp, in->completion, in->completion_n, in->reference, in->reference_n, &r, &n_pass, &n_tests, err);
+    if (rc == RLVR_EFORMAT) return err_wrap(err, RLVR_EARG, "%s: bad 'reference' column", self->name); /* a row error */
+    if (rc) return rc;
+    out->reward = r;
+    out->correct = n_tests > 0 && n_pass == n_tests;
+    reward_output_set(out, "pass_rate", r);
+    reward_output_set(out, "tests", n_tests);
+    return RLVR_OK;
+}
+
+static const reward_fn CODE_FN = {"code", code_reward_score, NULL, NULL};
+static int code_make(const reward_kv *p, int n, reward_fn **out, rlvr_err *err) {
+    return static_make(&CODE_FN, p, n, out, err);
+}
+
 static int static_make(const reward_fn *dflt, const reward_kv *p, int n, reward_fn **out, rlvr_err *err) {
     static const char *const none[] = {NULL};
     int rc = reward_params_check(p, n, dflt->name, none, err);
@@ -531,6 +556,9 @@ static const reward_entry CORE_REWARDS[] = {
      &ARITH_PROC_FN, arith_proc_make},
     {"auto", "verifier by data_source: arith -> arith, ifeval -> ifeval, anything else -> math", &AUTO_FN,
      auto_make},
+    {"code", "Python solution (last ```python block) run on the reference's test cases "
+             "([{\"input\",\"output\"}]) in the bubblewrap sandbox; reward = fraction passed; fields pass_rate, tests",
+     &CODE_FN, code_make},
 };
 
 /* ---- registry ----------------------------------------------------------------------------- */
