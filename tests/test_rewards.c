@@ -6,6 +6,10 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "check.h"
+#include "tasks/chain.h"
+#include "tasks/countdown.h"
+#include "tasks/kk.h"
+#include "tasks/strfn.h"
 #include "rewards/reward.h"
 #include "rewards/shaping.h"
 #include "tasks/arith.h"
@@ -67,7 +71,8 @@ static double field(const reward_output *o, const char *name) {
 }
 
 static void test_registry(void) {
-    static const char *const want[] = {"math", "arith", "arith_process", "auto", "code", "format_think_answer",
+    static const char *const want[] = {"math", "arith", "arith_process", "auto", "countdown", "kk", "strfn", "strfn_process",
+                                       "chain", "chain_step", "code", "format_think_answer",
                                        "format_think_answer_lenient", "overlong", "cosine_length",
                                        "length_budget", "length_budget_max", "group_length", "repetition",
                                        "ifeval", "ifeval_strict_all", "ifeval_loose_all"};
@@ -615,6 +620,40 @@ static void test_hostile(void) {
     free(big);
 }
 
+/* each built-in task's gold answer scores 1 through the "auto" route by data_source,
+ * and another problem's answer does not */
+static void auto_task_case(const char *ds, const char *answer, const char *gt, const char *wrong_answer) {
+    const reward_fn *f = reward_registry_find("auto");
+    reward_input in = {0};
+    reward_output out;
+    rlvr_err e = {0};
+    in.data_source = ds, in.reference = gt, in.reference_n = strlen(gt), in.n_tokens = -1;
+    in.completion = answer, in.completion_n = strlen(answer);
+    CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 1.0 && out.correct == 1, "%s gold: %s reward %g", ds, e.msg, out.reward);
+    in.completion = wrong_answer, in.completion_n = strlen(wrong_answer);
+    CHECK(reward_score(f, &in, &out, &e) == 0 && out.correct == 0, "%s other answer: %s correct %d", ds, e.msg, out.correct);
+}
+
+static void test_task_rewards_via_auto(void) {
+    rlvr_err e = {0};
+    countdown_params cp = countdown_default_params();
+    countdown_problem c1, c2;
+    CHECK(countdown_generate(&cp, 1, 0, &c1, &e) == 0 && countdown_generate(&cp, 1, 1, &c2, &e) == 0, "%s", e.msg);
+    auto_task_case("countdown", c1.answer, c1.ground_truth, c2.answer);
+    kk_params kp = kk_default_params();
+    kk_problem k1, k2;
+    CHECK(kk_generate(&kp, 1, 0, &k1, &e) == 0 && kk_generate(&kp, 1, 1, &k2, &e) == 0, "%s", e.msg);
+    auto_task_case("kk", k1.answer, k1.ground_truth, k2.answer);
+    strfn_params sp = strfn_default_params();
+    strfn_problem s1, s2;
+    CHECK(strfn_generate(&sp, 1, 0, &s1, &e) == 0 && strfn_generate(&sp, 1, 1, &s2, &e) == 0, "%s", e.msg);
+    auto_task_case("strfn", s1.answer, s1.ground_truth, s2.answer);
+    chain_params hp = chain_default_params();
+    chain_problem h1, h2;
+    CHECK(chain_generate(&hp, 1, 0, &h1, &e) == 0 && chain_generate(&hp, 1, 1, &h2, &e) == 0, "%s", e.msg);
+    auto_task_case("chain", h1.answer, h1.ground_truth, h2.answer);
+}
+
 int main(void) {
     RUN(test_registry);
     RUN(test_output_helpers);
@@ -630,5 +669,6 @@ int main(void) {
     RUN(test_repetition);
     RUN(test_score_guards);
     RUN(test_hostile);
+    RUN(test_task_rewards_via_auto);
     return check_finish("test_rewards");
 }

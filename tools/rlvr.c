@@ -20,6 +20,10 @@
 #include "rollout/sampler.h"
 #include "tokenizer/bytes.h"
 #include "tasks/arith.h"
+#include "tasks/chain.h"
+#include "tasks/countdown.h"
+#include "tasks/kk.h"
+#include "tasks/strfn.h"
 #include "train/grpo.h"
 #include "train/sft.h"
 
@@ -123,17 +127,64 @@ static const char *DATA_HELP =
     "usage: rlvr data TASK [key=value ...] > file.jsonl\n"
     "Writes problems of a built-in task as JSONL (prompt, answer, ground_truth,\n"
     "data_source, difficulty, trace).\n"
-    "tasks: arith\n"
+    "tasks: arith, countdown (difficulty = numbers, 3..6), kk (knights and knaves,\n"
+    "       people 2..8), strfn (string-function depth 1..8), chain (R-Horizon: arith\n"
+    "       problems chained, 1..8)\n"
     "keys (defaults): n=100 seed=1 difficulty=1 max_val=99 max_result=999 template=0\n"
     "                 ops=\"+-*\" split=train (train|eval|any) start=0\n";
+
+/* countdown, kk, strfn, chain: n, seed, start and the task's difficulty knob */
+static int cmd_data_other(int argc, char **argv) {
+    const char *task = argv[0];
+    int kind = !strcmp(task, "countdown") ? 1 : !strcmp(task, "kk") ? 2 : !strcmp(task, "strfn") ? 3 : !strcmp(task, "chain") ? 4 : 0;
+    if (!kind) {
+        fprintf(stderr, "rlvr data: unknown task '%s' (known: arith, countdown, kk, strfn, chain)\n", task);
+        return 2;
+    }
+    rlvr_err e = {0};
+    cfg *c = load_cfg(argc - 1, argv + 1, &e);
+    long long n, seed, start, d;
+    static const int lo[] = {0, 3, 2, 1, 1}, hi[] = {0, 6, 8, 8, 8}, def[] = {0, 4, 3, 2, 2};
+    if (cfg_int_range(c, "n", 100, 0, 1LL << 40, &n, &e) || cfg_int_range(c, "seed", 1, 0, 1LL << 62, &seed, &e) ||
+        cfg_int_range(c, "start", 0, 0, 1LL << 62, &start, &e) || cfg_int_range(c, "difficulty", def[kind], lo[kind], hi[kind], &d, &e) ||
+        cfg_check_unused(c, &e))
+        die(&e);
+    static char line[65536];
+    for (long long i = 0; i < n; i++) {
+        uint64_t idx = (uint64_t)(start + i);
+        int rc;
+        if (kind == 1) {
+            countdown_params p = countdown_default_params();
+            p.n_nums = (int)d;
+            countdown_problem pb;
+            rc = countdown_generate(&p, (uint64_t)seed, idx, &pb, &e) || countdown_to_jsonl(&pb, line, sizeof line, NULL, &e);
+        } else if (kind == 2) {
+            kk_params p = kk_default_params();
+            p.n_people = (int)d;
+            static kk_problem pb;
+            rc = kk_generate(&p, (uint64_t)seed, idx, &pb, &e) || kk_to_jsonl(&pb, line, sizeof line, NULL, &e);
+        } else if (kind == 3) {
+            strfn_params p = strfn_default_params();
+            p.depth = (int)d;
+            static strfn_problem pb;
+            rc = strfn_generate(&p, (uint64_t)seed, idx, &pb, &e) || strfn_to_jsonl(&pb, line, sizeof line, NULL, &e);
+        } else {
+            chain_params p = chain_default_params();
+            p.n_problems = (int)d;
+            static chain_problem pb;
+            rc = chain_generate(&p, (uint64_t)seed, idx, &pb, &e) || chain_to_jsonl(&pb, line, sizeof line, NULL, &e);
+        }
+        if (rc) die(&e);
+        fputs(line, stdout);
+    }
+    cfg_free(c);
+    return 0;
+}
 
 static int cmd_data(int argc, char **argv) {
     if (argc < 1 || wants_help(argc, argv)) { fputs(DATA_HELP, argc < 1 ? stderr : stdout); return argc < 1 ? 2 : 0; }
     rlvr_err e = {0};
-    if (strcmp(argv[0], "arith")) {
-        fprintf(stderr, "rlvr data: unknown task '%s' (known: arith)\n", argv[0]);
-        return 2;
-    }
+    if (strcmp(argv[0], "arith")) return cmd_data_other(argc, argv);
     cfg *c = load_cfg(argc - 1, argv + 1, &e);
     arith_params p = arith_default_params();
     long long n, seed, v, start;

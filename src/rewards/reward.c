@@ -14,6 +14,10 @@
 #include "rewards/ifeval.h"
 #include "rewards/math.h"
 #include "rewards/code.h"
+#include "tasks/chain.h"
+#include "tasks/countdown.h"
+#include "tasks/kk.h"
+#include "tasks/strfn.h"
 #include "rewards/reward.h"
 #include "rewards/shaping.h"
 #include "tasks/arith.h"
@@ -496,12 +500,46 @@ static const reward_fn MATH_FN = {"math", math_score, (void *)&MATH_DEFAULT, NUL
 static const reward_fn ARITH_FN = {"arith", arith_score, (void *)&ARITH_DEFAULT, NULL};
 static const reward_fn ARITH_PROC_FN = {"arith_process", arith_proc_score, (void *)&ARITH_PROC_DEFAULT, NULL};
 
+static int static_make(const reward_fn *dflt, const reward_kv *p, int n, reward_fn **out, rlvr_err *err);
+
+/* ---- the built-in tasks' checkers: each needs only the row's ground_truth ---- */
+
+typedef int (*task_scorer)(const char *, size_t, const char *, size_t, double *, int *);
+
+static int task_score(const reward_fn *self, const reward_input *in, reward_output *out, rlvr_err *err) {
+    task_scorer fn = (task_scorer)self->state;
+    if (!in->reference) return errf(err, RLVR_EARG, "%s: the row has no 'reference' (ground_truth)", self->name);
+    double r = 0;
+    int ok = 0;
+    if (fn(in->completion, in->completion_n, in->reference, in->reference_n, &r, &ok))
+        return errf(err, RLVR_EARG, "%s: the 'reference' column does not parse", self->name);
+    out->reward = r;
+    out->correct = ok;
+    reward_output_set(out, "acc", ok);
+    return RLVR_OK;
+}
+
+#define TASK_FN(var, name, fn) \
+    static const reward_fn var = {name, task_score, (void *)(fn), NULL}; \
+    static int var##_make(const reward_kv *p, int n, reward_fn **out, rlvr_err *err) { return static_make(&var, p, n, out, err); }
+TASK_FN(COUNTDOWN_FN, "countdown", countdown_score)
+TASK_FN(KK_FN, "kk", kk_score)
+TASK_FN(STRFN_FN, "strfn", strfn_score)
+TASK_FN(STRFN_PROC_FN, "strfn_process", strfn_process_score)
+TASK_FN(CHAIN_FN, "chain", chain_score)
+TASK_FN(CHAIN_STEP_FN, "chain_step", chain_step_score)
+#undef TASK_FN
+
 /* ---- "auto": the default verifier by data_source ------------------------------------------- */
 
 static int auto_score(const reward_fn *self, const reward_input *in, reward_output *out, rlvr_err *err) {
     const char *ds = in->data_source ? in->data_source : "";
     const reward_fn *f = &MATH_FN;
     if (strcmp(ds, "arith") == 0) f = &ARITH_FN;
+    else if (strcmp(ds, "countdown") == 0) f = &COUNTDOWN_FN;
+    else if (strcmp(ds, "kk") == 0) f = &KK_FN;
+    else if (strcmp(ds, "strfn") == 0) f = &STRFN_FN;
+    else if (strcmp(ds, "chain") == 0) f = &CHAIN_FN;
     else if (strcmp(ds, "ifeval") == 0) f = reward_registry_find("ifeval");
     if (!f) return errf(err, RLVR_EARG, "%s: no verifier for data_source '%s'", self->name, ds);
     return f->score(f, in, out, err);
@@ -509,7 +547,6 @@ static int auto_score(const reward_fn *self, const reward_input *in, reward_outp
 
 static const reward_fn AUTO_FN = {"auto", auto_score, NULL, NULL};
 
-static int static_make(const reward_fn *dflt, const reward_kv *p, int n, reward_fn **out, rlvr_err *err);
 
 /* ---- "code": Python run against the reference's test cases in the sandbox (code.h) ---- */
 
@@ -554,8 +591,16 @@ static const reward_entry CORE_REWARDS[] = {
     {"arith_process", "arith task step trace (needs 'trace' column): 1 - (wrong+missing+min(extra,N)+[final "
                       "wrong])/N clipped at 0, or process_ok with mode=all; fields process_ok, steps_ok",
      &ARITH_PROC_FN, arith_proc_make},
-    {"auto", "verifier by data_source: arith -> arith, ifeval -> ifeval, anything else -> math", &AUTO_FN,
+    {"auto", "verifier by data_source: arith, countdown, kk, strfn, chain -> their checkers, ifeval -> ifeval, anything else -> math", &AUTO_FN,
      auto_make},
+    {"countdown", "countdown (TinyZero conventions): equation in <answer>, numbers used exactly once; 1 right, "
+                  "0.1 well-formed but wrong, 0 no answer tag; ground_truth \"target=T;nums=a,b,c\"", &COUNTDOWN_FN, COUNTDOWN_FN_make},
+    {"kk", "knights and knaves (Logic-RL style): every person's role right in the last <answer>; ground_truth "
+           "\"A=knight;B=knave\"", &KK_FN, KK_FN_make},
+    {"strfn", "string-function composition: the final string; ground_truth \"x=abc;fns=reverse,upper\"", &STRFN_FN, STRFN_FN_make},
+    {"strfn_process", "string-function composition: fraction of intermediate steps written right", &STRFN_PROC_FN, STRFN_PROC_FN_make},
+    {"chain", "R-Horizon chain of arith problems: 1 only when every answer is right; ground_truth \"76,228,343\"", &CHAIN_FN, CHAIN_FN_make},
+    {"chain_step", "R-Horizon chain: fraction of the chained answers right", &CHAIN_STEP_FN, CHAIN_STEP_FN_make},
     {"code", "Python solution (last ```python block) run on the reference's test cases "
              "([{\"input\",\"output\"}]) in the bubblewrap sandbox; reward = fraction passed; fields pass_rate, tests",
      &CODE_FN, code_make},
