@@ -3,6 +3,7 @@
  * Each command reads its settings from an optional TOML file plus key=value
  * overrides (dotted keys), refuses unknown keys, and writes the fully resolved
  * configuration next to its outputs. `rlvr <command> --help` lists its keys. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "model/export.h"
 #include "model/load.h"
 #include "tokenizer/bpe.h"
+#include "rewards/reward.h"
 #include "rollout/sampler.h"
 #include "tokenizer/bytes.h"
 #include "tasks/arith.h"
@@ -294,6 +296,104 @@ static int cmd_generate(int argc, char **argv) {
     return 0;
 }
 
+static const char *SCORE_HELP =
+    "usage: rlvr score reward=SPEC[,SPEC...] [max_line=16777216] < in.jsonl > out.jsonl\n"
+    "Scores records carrying a completion and its reference with registered rewards,\n"
+    "without training. Each input line is a JSON object with \"completion\", the\n"
+    "reference in \"ground_truth\", \"reference\" or \"answer\", and optionally \"prompt\",\n"
+    "\"data_source\" and any other string columns (passed to the reward as extras).\n"
+    "Each output line is the input record plus \"scores\": {SPEC: {\"reward\", \"correct\",\n"
+    "fields..., \"pred\"}}. SPEC is a reward name or a composition (docs/verifiers.md),\n"
+    "e.g. reward=math or reward=\"auto,format_think_answer:0.1\". A bad line stops the\n"
+    "run with its line number: nothing is skipped.\n";
+
+/* Splits a comma list at depth 0 (commas inside (), [] belong to a spec). */
+static int split_specs(char *s, char **out, int max) {
+    int n = 0, depth = 0;
+    char *start = s;
+    for (char *p = s;; p++) {
+        if (*p == '(' || *p == '[') depth++;
+        else if ((*p == ')' || *p == ']') && depth > 0) depth--;
+        else if ((*p == ',' && depth == 0) || !*p) {
+            int end = !*p;
+            *p = 0;
+            if (n < max && *start) out[n++] = start;
+            if (end) break;
+            start = p + 1;
+        }
+    }
+    return n;
+}
+
+static int cmd_score(int argc, char **argv) {
+    if (wants_help(argc, argv)) { fputs(SCORE_HELP, stdout); return 0; }
+    rlvr_err e = {0};
+    cfg *c = load_cfg(argc, argv, &e);
+    const char *spec_arg;
+    long long max_line;
+    if (cfg_str(c, "reward", NULL, &spec_arg, &e) || cfg_int_range(c, "max_line", 16 << 20, 1024, 1LL << 30, &max_line, &e) ||
+        cfg_check_unused(c, &e))
+        die(&e);
+    char *specs_buf = strdup(spec_arg), *specs[32];
+    int ns = split_specs(specs_buf, specs, 32);
+    reward_fn *fns[32];
+    for (int i = 0; i < ns; i++)
+        if (reward_create(specs[i], &fns[i], &e)) die(&e);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0, scored = 0;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        if (len > max_line) { fprintf(stderr, "rlvr score: stdin line %ld: %zd bytes, more than max_line %lld\n", lineno, len, max_line); return 1; }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (len == 0) { fprintf(stderr, "rlvr score: stdin line %ld: empty line\n", lineno); return 1; }
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+        if (!cJSON_IsObject(j)) { fprintf(stderr, "rlvr score: stdin line %ld: not a JSON object\n", lineno); return 1; }
+        const cJSON *comp = cJSON_GetObjectItemCaseSensitive(j, "completion");
+        if (!cJSON_IsString(comp)) { fprintf(stderr, "rlvr score: stdin line %ld: no string field \"completion\"\n", lineno); return 1; }
+        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(j, "ground_truth");
+        if (!ref) ref = cJSON_GetObjectItemCaseSensitive(j, "reference");
+        if (!ref) ref = cJSON_GetObjectItemCaseSensitive(j, "answer");
+        char *ref_text = ref ? (cJSON_IsString(ref) ? strdup(ref->valuestring) : cJSON_PrintUnformatted(ref)) : NULL;
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(j, "prompt"), *ds = cJSON_GetObjectItemCaseSensitive(j, "data_source");
+        reward_kv extra[64];
+        int ne = 0;
+        for (const cJSON *it = j->child; it && ne < 64; it = it->next)
+            if (cJSON_IsString(it) && it->string)
+                extra[ne].key = it->string, extra[ne].val = it->valuestring, extra[ne].val_n = strlen(it->valuestring), ne++;
+        reward_input in = {0};
+        in.completion = comp->valuestring, in.completion_n = strlen(comp->valuestring);
+        in.prompt = cJSON_IsString(pr) ? pr->valuestring : NULL, in.prompt_n = in.prompt ? strlen(in.prompt) : 0;
+        in.reference = ref_text, in.reference_n = ref_text ? strlen(ref_text) : 0;
+        in.data_source = cJSON_IsString(ds) ? ds->valuestring : NULL;
+        in.extra = extra, in.n_extra = ne, in.n_tokens = -1;
+        cJSON *scores = cJSON_AddObjectToObject(j, "scores");
+        for (int i = 0; i < ns; i++) {
+            reward_output out;
+            if (reward_score(fns[i], &in, &out, &e)) { fprintf(stderr, "rlvr score: stdin line %ld: %s: %s\n", lineno, specs[i], e.msg); return 1; }
+            cJSON *o = cJSON_AddObjectToObject(scores, specs[i]);
+            cJSON_AddNumberToObject(o, "reward", out.reward);
+            if (out.correct >= 0) cJSON_AddBoolToObject(o, "correct", out.correct);
+            for (int k = 0; k < out.n_fields; k++) cJSON_AddNumberToObject(o, out.fields[k].name, out.fields[k].value);
+            if (out.pred[0]) cJSON_AddStringToObject(o, "pred", out.pred);
+        }
+        char *txt = cJSON_PrintUnformatted(j);
+        if (!txt) { fprintf(stderr, "rlvr score: out of memory\n"); return 1; }
+        puts(txt);
+        cJSON_free(txt);
+        free(ref_text);
+        cJSON_Delete(j);
+        scored++;
+    }
+    fprintf(stderr, "rlvr score: %ld records scored with %d reward spec(s)\n", scored, ns);
+    for (int i = 0; i < ns; i++) reward_free(fns[i]);
+    free(specs_buf);
+    free(line);
+    cfg_free(c);
+    return 0;
+}
+
 static const char *EXPORT_HELP =
     "usage: rlvr export model=PATH out=PATH [format=hf|gguf] [dtype=f32|bf16|f16]\n"
     "Writes a model (HF directory or GGUF, e.g. a run's out_dir/model) as a Hugging\n"
@@ -412,6 +512,7 @@ static void usage(FILE *f) {
             "  sft       supervised training of a fresh model on the built-in arith task\n"
             "  data      write a built-in task's problems as JSONL\n"
             "  generate  sample text from a model (HF dir or GGUF; KV cache, greedy or top-k/p)\n"
+            "  score     score completions (JSONL on stdin) with registered rewards\n"
             "  export    write a model as a Hugging Face directory or a GGUF file\n"
             "  inspect   describe a model: architecture, sizes, dtypes, tokenizer, template\n"
             "  version   print the version and build facts\n"
@@ -434,6 +535,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "generate")) return cmd_generate(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
     fprintf(stderr, "rlvr: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
