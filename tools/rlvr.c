@@ -453,7 +453,9 @@ static const char *TRAIN_HELP =
     "  algo.adv_estimator=grpo (dr_grpo lite rloo reinforce_pp reinforce_pp_baseline)\n"
     "  algo.clip_mode=ppo (dual gppo none) algo.clip_low=0.2 algo.clip_high=0.2 algo.clip_c=3\n"
     "  algo.ratio_level=token (sequence = GSPO) algo.loss_agg=token_mean (seq_mean_token_mean\n"
-    "  seq_mean_token_sum seq_mean_token_sum_norm) algo.entropy_coef=0 algo.kl_coef=0\n"
+    "  seq_mean_token_sum seq_mean_token_sum_norm) algo.entropy_coef=0\n"
+    "  algo.kl_coef=0 algo.kl_estimator=k3 (k1 k2) algo.kl_clamp=10 algo.ref_reset_every=0\n"
+    "  algo.ref_reset_optimizer=false\n"
     "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false\n"
     "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n";
 
@@ -467,8 +469,8 @@ static void grpo_progress_print(const grpo_progress *pr, void *ud) {
         return;
     }
     if (pc->tty || pr->step % pc->every == 0 || pr->step == pr->steps) {
-        fprintf(stderr, "%sstep %4d/%d reward %.3f zero-std %.2f len %.1f loss %+.4f ent %.3f clip %.3f/%.3f gnorm %.3f  sample %.1fs train %.1fs%s",
-                pc->tty ? "\r" : "", pr->step, pr->steps, pr->reward_mean, pr->zero_std_frac, pr->len_mean, pr->loss.loss,
+        fprintf(stderr, "%sstep %4d/%d reward %.3f zero-std %.2f len %.1f loss %+.4f kl %.4f ent %.3f clip %.3f/%.3f gnorm %.3f  sample %.1fs train %.1fs%s",
+                pc->tty ? "\r" : "", pr->step, pr->steps, pr->reward_mean, pr->zero_std_frac, pr->len_mean, pr->loss.loss, pr->kl,
                 pr->loss.entropy_mean, pr->loss.clip_frac_low, pr->loss.clip_frac_high, pr->grad_norm, pr->sample_s, pr->train_s,
                 pc->tty ? "" : "\n");
         fflush(stderr);

@@ -1,6 +1,7 @@
-/* grpo.c: the GRPO-family RL loop on the built-in arith task (byte-level models).
- * Not yet here: datasets from JSONL, pretrained BPE models, reference resets,
- * curricula, resumable checkpoints (see the trainer issue). */
+/* grpo.c: the GRPO-family RL loop on the built-in arith task (byte-level models),
+ * with optional KL to a frozen reference and ProRL-style reference resets.
+ * Not yet here: datasets from JSONL, pretrained BPE models, curricula, resumable
+ * checkpoints (see the trainer issue). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,10 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     E("algo.loss_agg", "token_mean", agg_mode_parse, p->loss.agg, "token_mean, seq_mean_token_mean, seq_mean_token_sum, seq_mean_token_sum_norm");
     F("algo.entropy_coef", 0, -10, 10, p->loss.entropy_coef);
     F("algo.kl_coef", 0, 0, 100, p->loss.kl_coef);
-    if (p->loss.kl_coef > 0) return cfg_errf(c, "algo.kl_coef", err, "algo.kl_coef > 0 needs the reference model, which this version does not load yet");
+    E("algo.kl_estimator", "k3", kl_kind_parse, p->loss.kl, "k1, k2, k3");
+    F("algo.kl_clamp", 10, 0, 1e6, p->loss.kl_clamp);
+    I("algo.ref_reset_every", 0, 0, 100000000, p->ref_reset_every);
+    if ((rc = cfg_bool(c, "algo.ref_reset_optimizer", 0, &p->ref_reset_optimizer, err))) return rc;
     I("algo.ppo_epochs", 1, 1, 100, p->ppo_epochs);
     I("algo.minibatches", 1, 1, 4096, p->minibatches);
     if ((rc = cfg_bool(c, "algo.dynamic_sampling", 0, &p->dynamic_sampling, err))) return rc;
@@ -129,7 +133,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     if (p->threads > 0) omp_set_num_threads(p->threads);
 #endif
     int rc = RLVR_OK, P = p->prompts_per_step, G = p->group_size, S = P * G;
-    model *m = NULL;
+    model *m = NULL, *ref = NULL;
     decoder *dec = NULL;
     FILE *metrics = NULL;
     sample *sm = calloc(S, sizeof *sm);
@@ -145,6 +149,10 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     int T = m->cfg.max_seq_len, V = m->cfg.vocab_size;
     int max_seqs = p->max_tokens / 8 > 0 ? p->max_tokens / 8 : 1;
     if ((rc = model_alloc_train(m, p->max_tokens, max_seqs, err))) goto out;
+    if (p->loss.kl_coef > 0) { /* the reference: the starting weights, frozen (until a reset) */
+        if ((rc = model_load_hf(p->model_dir, &ref, err))) goto out;
+        if ((rc = model_alloc_train(ref, p->max_tokens, max_seqs, err))) goto out;
+    }
     if (!(dec = decoder_new(m, S, T, S > T * P ? S : T * P, err))) { rc = err ? err->code : RLVR_ENOMEM; goto out; }
     feed = malloc(sizeof(int) * (size_t)(S > T * P ? S : T * P));
     logits = malloc(sizeof(float) * (size_t)S * V);
@@ -305,8 +313,10 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
                     }
                     if (!B) { rc = errf(err, RLVR_EARG, "grpo: a sequence of %d tokens exceeds train.max_tokens %d", sm[order[j]].len, p->max_tokens); goto out; }
                     if ((rc = model_forward(m, mtok, mtgt, mst, B, err))) goto out;
+                    if (ref && (rc = model_forward(ref, mtok, mtgt, mst, B, err))) goto out;
                     loss_stats st;
-                    if ((rc = policy_loss(&lp, B, mst, m->a.logp, mold, NULL, m->a.entropy, mmask, madv, dlogp, dent, &st, err))) goto out;
+                    if ((rc = policy_loss(&lp, B, mst, m->a.logp, mold, ref ? ref->a.logp : NULL, m->a.entropy, mmask, madv, dlogp, dent, &st, err))) goto out;
+                    lsum_st.kl_mean += st.kl_mean * st.n_tokens;
                     if ((rc = model_backward(m, dlogp, dent, err))) goto out;
                     lsum_st.loss += st.loss, lsum_st.pg_loss += st.pg_loss, lsum_st.entropy_loss += st.entropy_loss;
                     lsum_st.entropy_mean += st.entropy_mean * st.n_tokens, lsum_st.n_tokens += st.n_tokens;
@@ -328,10 +338,19 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         if (lsum_st.n_tokens > 0) {
             double nt = lsum_st.n_tokens;
             lsum_st.entropy_mean /= nt, lsum_st.clip_frac_low /= nt, lsum_st.clip_frac_high /= nt;
-            lsum_st.clip_frac_dual /= nt, lsum_st.ratio_mean /= nt;
+            lsum_st.clip_frac_dual /= nt, lsum_st.ratio_mean /= nt, lsum_st.kl_mean /= nt;
         }
         if (n_updates) lsum_st.loss /= n_updates, lsum_st.pg_loss /= n_updates, lsum_st.entropy_loss /= n_updates;
         pr.loss = lsum_st;
+        pr.kl = lsum_st.kl_mean;
+        if (ref && p->ref_reset_every > 0 && (step + 1) % p->ref_reset_every == 0) { /* ProRL reference reset */
+            memcpy(ref->params, m->params, m->n_params * sizeof(float));
+            if (p->ref_reset_optimizer) {
+                memset(m->m, 0, m->n_params * sizeof(float));
+                memset(m->v, 0, m->n_params * sizeof(float));
+                t_adam = 0;
+            }
+        }
         pr.train_s = now_s() - tt;
         pr.train_tok_s = train_tokens / (pr.train_s > 0 ? pr.train_s : 1e-9);
         pr.skipped = res->skipped;
@@ -340,11 +359,11 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
             fprintf(metrics,
                     "{\"step\":%d,\"reward_mean\":%.5g,\"reward_std\":%.5g,\"acc\":%.5g,\"zero_std_frac\":%.4g,\"kept_groups\":%d,"
                     "\"len_mean\":%.4g,\"len_min\":%d,\"len_max\":%d,\"trunc_frac\":%.4g,\"loss\":%.6g,\"pg_loss\":%.6g,"
-                    "\"entropy\":%.5g,\"clip_frac_low\":%.4g,\"clip_frac_high\":%.4g,\"clip_frac_dual\":%.4g,\"ratio_mean\":%.5g,"
+                    "\"kl\":%.5g,\"entropy\":%.5g,\"clip_frac_low\":%.4g,\"clip_frac_high\":%.4g,\"clip_frac_dual\":%.4g,\"ratio_mean\":%.5g,"
                     "\"ratio_max\":%.5g,\"grad_norm\":%.5g,\"lr\":%.4g,\"skipped\":%d,\"sample_s\":%.3f,\"train_s\":%.3f,"
                     "\"sample_tok_s\":%.1f,\"train_tok_s\":%.1f,\"elapsed_s\":%.2f}\n",
                     pr.step, pr.reward_mean, pr.reward_std, pr.acc, pr.zero_std_frac, pr.kept_groups, pr.len_mean, pr.len_min,
-                    pr.len_max, pr.trunc_frac, pr.loss.loss, pr.loss.pg_loss, pr.loss.entropy_mean, pr.loss.clip_frac_low,
+                    pr.len_max, pr.trunc_frac, pr.loss.loss, pr.loss.pg_loss, pr.kl, pr.loss.entropy_mean, pr.loss.clip_frac_low,
                     pr.loss.clip_frac_high, pr.loss.clip_frac_dual, pr.loss.ratio_mean, pr.loss.ratio_max, pr.grad_norm, pr.lr,
                     pr.skipped, pr.sample_s, pr.train_s, pr.sample_tok_s, pr.train_tok_s, pr.elapsed_s);
         if (cb) cb(&pr, ud);
@@ -377,5 +396,6 @@ out:
     free(lens); free(logits); free(scratch); free(rew); free(advs); free(mold); free(mmask); free(dlogp); free(dent); free(madv); free(rngs);
     decoder_free(dec);
     model_free(m);
+    model_free(ref);
     return rc;
 }

@@ -27,6 +27,8 @@ typedef struct {
     loss_params loss;
     int ppo_epochs, minibatches, max_tokens;
     int dynamic_sampling;       /* drop groups whose rewards are all equal */
+    int ref_reset_every;        /* with kl_coef > 0: copy the policy into the reference every N steps (ProRL); 0 never */
+    int ref_reset_optimizer;    /* and reset the Adam moments at each reference reset */
     adamw_params opt;
     lr_schedule sched;
     int eval_every, eval_n, n_eval_diffs, eval_diffs[SFT_MAX_EVAL_DIFFS];
@@ -42,6 +44,7 @@ typedef struct {
     double len_mean; int len_min, len_max; double trunc_frac;
     loss_stats loss;
     double grad_norm, lr;
+    double kl;                  /* mean per-token KL estimate to the reference (0 without one) */
     double sample_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
     int skipped, kept_groups;
     int is_eval, n_acc;
