@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "rlvr.h"
 #include "core/config.h"
@@ -457,7 +458,9 @@ static const char *TRAIN_HELP =
     "  algo.kl_coef=0 algo.kl_estimator=k3 (k1 k2) algo.kl_clamp=10 algo.ref_reset_every=0\n"
     "  algo.ref_reset_optimizer=false\n"
     "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false\n"
-    "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n";
+    "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n"
+    "  train.save_every=0 (also at the end and on SIGTERM/SIGINT) train.keep_last=3\n"
+    "  resume=false (continue from the newest verified checkpoint in out_dir) resume_force=false\n";
 
 static void grpo_progress_print(const grpo_progress *pr, void *ud) {
     progress_ctx *pc = ud;
@@ -477,12 +480,40 @@ static void grpo_progress_print(const grpo_progress *pr, void *ud) {
     }
 }
 
+static volatile int stop_requested;
+static void on_stop_signal(int sig) { (void)sig; stop_requested = 1; } /* only sets a flag */
+
+/* FNV-1a of the resolved config without the keys that may change between a run and
+ * its resumption (resume, resume_force, threads) */
+static uint64_t train_cfg_hash(const cfg *c) {
+    char *txt = cfg_to_string(c);
+    uint64_t h = 1469598103934665603ULL;
+    for (char *line = txt; line && *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if (strncmp(line, "resume", 6) && strncmp(line, "threads", 7))
+            for (size_t i = 0; i <= n && line[i]; i++) h = (h ^ (unsigned char)line[i]) * 1099511628211ULL;
+        line = nl ? nl + 1 : line + n;
+    }
+    free(txt);
+    return h;
+}
+
 static int cmd_train(int argc, char **argv) {
     if (wants_help(argc, argv)) { fputs(TRAIN_HELP, stdout); return 0; }
     rlvr_err e = {0};
     cfg *c = load_cfg(argc, argv, &e);
     grpo_params p;
-    if (grpo_params_from_cfg(c, &p, &e) || cfg_check_unused(c, &e)) die(&e);
+    if (grpo_params_from_cfg(c, &p, &e) || cfg_bool(c, "resume", 0, &p.resume, &e) ||
+        cfg_bool(c, "resume_force", 0, &p.resume_force, &e) || cfg_check_unused(c, &e))
+        die(&e);
+    p.cfg_hash = train_cfg_hash(c);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    p.stop = &stop_requested;
     if (p.out_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/config.toml", p.out_dir);
@@ -494,6 +525,13 @@ static int cmd_train(int argc, char **argv) {
     progress_ctx pc = {.tty = isatty(2), .every = p.steps >= 20 ? p.steps / 20 : 1};
     grpo_result r;
     if (grpo_run(&p, grpo_progress_print, &pc, &r, &e)) die(&e);
+    if (r.resumed_from >= 0) printf("resumed from the checkpoint of step %d ('before' is measured there)\n", r.resumed_from);
+    if (r.stopped_at >= 0) {
+        printf("stopped by a signal after step %d; checkpoint written to %s/checkpoints; rerun with resume=true to continue\n", r.stopped_at,
+               p.out_dir ? p.out_dir : "(no out_dir)");
+        cfg_free(c);
+        return 0;
+    }
     printf("train done in %.1fs (%d skipped steps). Held-out greedy exact match (n=%d per difficulty):\n", r.seconds, r.skipped, p.eval_n);
     printf("  %-12s %8s %8s %8s\n", "difficulty", "before", "after", "change");
     for (int d = 0; d < p.n_eval_diffs; d++) {

@@ -15,6 +15,7 @@
 #include "model/decode.h"
 #include "model/io.h"
 #include "tokenizer/bytes.h"
+#include "train/ckpt.h"
 #include "train/grpo.h"
 
 static double now_s(void) {
@@ -103,6 +104,8 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     }
     if ((rc = cfg_str(c, "out_dir", "runs/grpo", &s, err))) return rc;
     p->out_dir = *s ? s : NULL;
+    I("train.save_every", 0, 0, 100000000, p->save_every);
+    I("train.keep_last", 3, 1, 1000000, p->keep_last);
     I("threads", 0, 0, 1024, p->threads);
 #undef I
 #undef F
@@ -129,10 +132,11 @@ static int eval_all(model *m, const arith_problem *ev, const grpo_params *p, dou
 
 int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *res, rlvr_err *err) {
     memset(res, 0, sizeof *res);
+    res->resumed_from = res->stopped_at = -1;
 #ifdef _OPENMP
     if (p->threads > 0) omp_set_num_threads(p->threads);
 #endif
-    int rc = RLVR_OK, P = p->prompts_per_step, G = p->group_size, S = P * G;
+    int rc = RLVR_OK, start_step = 0, P = p->prompts_per_step, G = p->group_size, S = P * G;
     model *m = NULL, *ref = NULL;
     decoder *dec = NULL;
     FILE *metrics = NULL;
@@ -166,11 +170,23 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         sm[s].old = malloc(sizeof(float) * T);
         if (!sm[s].tok || !sm[s].old) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
     }
+    int t_adam = 0;
+    if (p->resume && p->out_dir) {
+        char ck[4400];
+        int found = 0;
+        if ((rc = ckpt_find_latest(p->out_dir, p->cfg_hash, p->resume_force, ck, sizeof ck, &found, err))) goto out;
+        if (found) {
+            ckpt_state cs;
+            if ((rc = ckpt_load(ck, m, ref, &cs, err))) goto out;
+            start_step = cs.step, t_adam = cs.t_adam, res->skipped = cs.skipped, res->resumed_from = cs.step;
+        }
+    }
     if (p->out_dir) {
         char path[4096];
         if ((rc = fs_mkdir_p(p->out_dir, err))) goto out;
         snprintf(path, sizeof path, "%s/metrics.jsonl", p->out_dir);
-        if (!(metrics = fopen(path, "w"))) { rc = errf(err, RLVR_EIO, "%s: cannot open for writing", path); goto out; }
+        /* a resumed run appends: one metrics file for the whole run */
+        if (!(metrics = fopen(path, res->resumed_from >= 0 ? "a" : "w"))) { rc = errf(err, RLVR_EIO, "%s: cannot open for writing", path); goto out; }
     }
     for (int d = 0; d < p->n_eval_diffs; d++) {
         arith_params ep = p->task;
@@ -190,8 +206,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         for (int d = 0; d < p->n_eval_diffs; d++) fprintf(metrics, "%s\"acc_d%d\":%.4f", d ? "," : "", p->eval_diffs[d], res->acc_before[d]);
         fprintf(metrics, "}}\n");
     }
-    int t_adam = 0;
-    for (int step = 0; step < p->steps; step++) {
+    for (int step = start_step; step < p->steps; step++) {
         grpo_progress pr = {.step = step + 1, .steps = p->steps};
         double ts = now_s();
         /* ---- rollout: prefill each prompt once, share it with its group ---- */
@@ -381,6 +396,12 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
             if (cb) cb(&pe, ud);
         }
         if (metrics) fflush(metrics);
+        int stop = p->stop && *p->stop;
+        if (p->out_dir && (stop || last || (p->save_every && (step + 1) % p->save_every == 0))) {
+            ckpt_state cs = {.step = step + 1, .t_adam = t_adam, .skipped = res->skipped, .seed = p->seed};
+            if ((rc = ckpt_save(p->out_dir, m, ref, &cs, p->cfg_hash, p->keep_last, err))) goto out;
+        }
+        if (stop && !last) { res->stopped_at = step + 1; break; }
     }
     res->seconds = now_s() - t0;
     if (p->out_dir) {

@@ -34,6 +34,12 @@ typedef struct {
     int eval_every, eval_n, n_eval_diffs, eval_diffs[SFT_MAX_EVAL_DIFFS];
     const char *out_dir;
     int threads;
+    int save_every;             /* checkpoint every N steps (0: only at the end and on stop) */
+    int keep_last;              /* checkpoints kept */
+    int resume;                 /* continue from the newest verified checkpoint in out_dir */
+    int resume_force;           /* even if its config hash differs */
+    uint64_t cfg_hash;          /* of the resolved config, set by the caller */
+    volatile int *stop;         /* set (e.g. by a signal handler) to checkpoint and return */
 } grpo_params;
 
 int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err);
@@ -57,6 +63,8 @@ typedef struct {
     double acc_before[SFT_MAX_EVAL_DIFFS], acc_after[SFT_MAX_EVAL_DIFFS];
     int skipped;
     double seconds;
+    int resumed_from;           /* step resumed from, -1 when fresh */
+    int stopped_at;             /* step at which a stop request ended the run, -1 when none */
 } grpo_result;
 
 int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *res, rlvr_err *err);
