@@ -146,7 +146,23 @@ static void test_grpo(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* every recipe in configs/ loads, and every key in it is one the trainer reads */
+static void test_recipes_parse(void) {
+    const char *names[] = {"grpo", "dr_grpo", "dapo", "lite_ppo", "gppo", "prorl"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "configs/%s.toml", names[i]);
+        cfg *c = cfg_new();
+        rlvr_err e = {0};
+        grpo_params p;
+        CHECK(cfg_load_file(c, path, &e) == 0 && cfg_set_override(c, "model=x", &e) == 0, "%s", e.msg);
+        CHECK(grpo_params_from_cfg(c, &p, &e) == 0 && cfg_check_unused(c, &e) == 0, "%s: %s", path, e.msg);
+        cfg_free(c);
+    }
+}
+
 int main(void) {
+    RUN(test_recipes_parse);
     RUN(test_grpo);
     return check_finish("test_grpo");
 }

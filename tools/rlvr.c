@@ -457,7 +457,8 @@ static const char *TRAIN_HELP =
     "  seq_mean_token_sum seq_mean_token_sum_norm) algo.entropy_coef=0\n"
     "  algo.kl_coef=0 algo.kl_estimator=k3 (k1 k2) algo.kl_clamp=10 algo.ref_reset_every=0\n"
     "  algo.ref_reset_optimizer=false\n"
-    "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false\n"
+    "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false (drop zero-variance groups)\n"
+    "  algo.pass_rate_low=0 algo.pass_rate_high=1 (keep groups in this band) algo.mask_truncated=false\n"
     "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n"
     "  train.save_every=0 (also at the end and on SIGTERM/SIGINT) train.keep_last=3\n"
     "  resume=false (continue from the newest verified checkpoint in out_dir) resume_force=false\n";

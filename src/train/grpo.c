@@ -83,6 +83,11 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     I("algo.ppo_epochs", 1, 1, 100, p->ppo_epochs);
     I("algo.minibatches", 1, 1, 4096, p->minibatches);
     if ((rc = cfg_bool(c, "algo.dynamic_sampling", 0, &p->dynamic_sampling, err))) return rc;
+    F("algo.pass_rate_low", 0, 0, 1, p->pass_rate_low);
+    F("algo.pass_rate_high", 1, 0, 1, p->pass_rate_high);
+    if (p->pass_rate_low > p->pass_rate_high)
+        return cfg_errf(c, "algo.pass_rate_low", err, "algo.pass_rate_low (%g) is above algo.pass_rate_high (%g)", p->pass_rate_low, p->pass_rate_high);
+    if ((rc = cfg_bool(c, "algo.mask_truncated", 0, &p->mask_truncated, err))) return rc;
     I("train.max_tokens", 4096, 64, 1 << 22, p->max_tokens);
     p->loss.norm_len = (float)p->max_new_tokens;
     p->opt = adamw_default_params();
@@ -288,10 +293,14 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         int nk = 0;
         for (int i = 0; i < P; i++) {
             int eq = 1;
-            for (int g = 1; g < G; g++) eq &= rew[i * G + g] == rew[i * G];
-            if (p->dynamic_sampling && eq) continue;
+            double gm = 0;
+            for (int g = 0; g < G; g++) { eq &= rew[i * G + g] == rew[i * G]; gm += rew[i * G + g]; }
+            gm /= G;
+            if (p->dynamic_sampling && eq) continue;                          /* no signal */
+            if (gm < p->pass_rate_low || gm > p->pass_rate_high) continue;    /* outside the difficulty band */
             pr.kept_groups++;
-            for (int g = 0; g < G; g++) order[nk++] = i * G + g;
+            for (int g = 0; g < G; g++)
+                if (!(p->mask_truncated && sm[i * G + g].truncated)) order[nk++] = i * G + g;
         }
         for (int s = 0; s < S; s++) sm[s].adv = advs[s];
         /* ---- policy update: epochs x minibatches x micro-batches ---- */

@@ -26,7 +26,9 @@ typedef struct {
     adv_params adv;
     loss_params loss;
     int ppo_epochs, minibatches, max_tokens;
-    int dynamic_sampling;       /* drop groups whose rewards are all equal */
+    int dynamic_sampling;       /* drop groups whose rewards are all equal (DAPO) */
+    float pass_rate_low, pass_rate_high; /* keep groups whose mean reward is in [low, high] */
+    int mask_truncated;         /* leave samples cut at max_new_tokens out of the loss */
     int ref_reset_every;        /* with kl_coef > 0: copy the policy into the reference every N steps (ProRL); 0 never */
     int ref_reset_optimizer;    /* and reset the Adam moments at each reference reset */
     adamw_params opt;
