@@ -103,9 +103,9 @@ demo: info $(BIN)
 bench: info $(BENCH_BIN) $(BIN)
 	@sh bench/run.sh $(BUILD)
 
-# libFuzzer targets (clang): GGUF, safetensors and tokenizer.json readers, FUZZ_SECONDS each.
+# libFuzzer targets (clang): GGUF, safetensors, tokenizer.json, math verifier, JSONL datasets; FUZZ_SECONDS each.
 fuzz: | deps
-	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh tests/fuzz/run.sh
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) bash tests/fuzz/run.sh
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz

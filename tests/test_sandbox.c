@@ -376,6 +376,24 @@ static void test_code_via_registry(void) {
     CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 0.0, "cheating solution: %s reward %g", e.msg, out.reward);
 }
 
+/* many quick sandboxes in a row: a correct program must score 1 every time (bwrap
+ * failing to start is retried, never scored as a failed test) */
+static void test_rapid_runs_score_right(void) {
+    const reward_fn *f = reward_registry_find("code");
+    const char *ref = "[{\"input\": \"1\\n\", \"output\": \"2\\n\"}, {\"input\": \"5\\n\", \"output\": \"6\\n\"}, "
+                      "{\"input\": \"9\\n\", \"output\": \"10\\n\"}]";
+    const char *good = "print(int(input()) + 1)";
+    reward_input in = {0};
+    in.reference = ref, in.reference_n = strlen(ref), in.completion = good, in.completion_n = strlen(good), in.n_tokens = -1;
+    int wrong = 0;
+    for (int i = 0; i < 40; i++) {
+        reward_output out;
+        rlvr_err e = {0};
+        if (reward_score(f, &in, &out, &e) || out.reward != 1.0) wrong++;
+    }
+    CHECK(wrong == 0, "%d of 40 quick runs of a correct program did not score 1", wrong);
+}
+
 int main(void) {
     rlvr_err e = { 0 };
     if (sandbox_available(&e) != RLVR_OK) {
@@ -395,5 +413,6 @@ int main(void) {
     RUN(test_code_reward);
     RUN(test_external);
     RUN(test_code_via_registry);
+    RUN(test_rapid_runs_score_right);
     return check_finish("test_sandbox");
 }

@@ -188,8 +188,8 @@ static int mem_hint(const sandbox_result *r) {
            strstr(r->err, "std::bad_alloc") || strstr(r->err, "out of memory");
 }
 
-int sandbox_run(const sandbox_params *p, const char *const *argv, const char *stdin_data,
-                size_t stdin_n, sandbox_result *res, rlvr_err *err) {
+static int sandbox_run_once(const sandbox_params *p, const char *const *argv, const char *stdin_data,
+                            size_t stdin_n, sandbox_result *res, rlvr_err *err) {
     if (!res) return errf(err, RLVR_EARG, "sandbox_run: res is NULL");
     memset(res, 0, sizeof *res);
     if (!p || !argv || !argv[0]) return errf(err, RLVR_EARG, "sandbox_run: no params or empty argv");
@@ -385,4 +385,30 @@ int sandbox_available(rlvr_err *err) {
     }
     sandbox_result_free(&r);
     return RLVR_OK;
+}
+
+/* bwrap sometimes cannot fork the sandbox's pid 1 right after many quick runs
+ * (EAGAIN under RLIMIT_NPROC while the kernel still counts exited sandboxes). That is
+ * a failure to start, not the program's verdict: retry with backoff (about 1.3 s in
+ * all). A program that prints the same message itself only gains a delay: after the
+ * retries its last result is returned as an ordinary run. */
+static int bwrap_could_not_start(const sandbox_params *p, const sandbox_result *r) {
+    return p->isolate && r->exited && r->exit_code == 1 && r->err && r->n_err < 300 &&
+           !strncmp(r->err, "bwrap: Can't fork", 17);
+}
+
+int sandbox_run(const sandbox_params *p, const char *const *argv, const char *stdin_data,
+                size_t stdin_n, sandbox_result *res, rlvr_err *err) {
+    int rc = RLVR_OK;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (attempt) {
+            sandbox_result_free(res);
+            struct timespec ts = {0, (long)10000000 << (attempt - 1)}; /* 10 ms, 20 ms, ... 640 ms */
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec = ts.tv_nsec / 1000000000L, ts.tv_nsec %= 1000000000L;
+            nanosleep(&ts, NULL);
+        }
+        rc = sandbox_run_once(p, argv, stdin_data, stdin_n, res, err);
+        if (rc || !bwrap_could_not_start(p, res)) break;
+    }
+    return rc;
 }

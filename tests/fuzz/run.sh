@@ -4,7 +4,7 @@
 # printing the reproducer. See docs/fuzzing.md.
 #
 #   tests/fuzz/run.sh                 build and run every target (60 s each)
-#   tests/fuzz/run.sh gguf tokenizer  only these (gguf | safetensors | tokenizer)
+#   tests/fuzz/run.sh gguf tokenizer  only these (gguf | safetensors | tokenizer | math | jsonl)
 #   tests/fuzz/run.sh --build         build only
 #   tests/fuzz/run.sh --repro gguf build-fuzz/crashes/gguf/crash-...   rerun one input
 # Knobs (environment): FUZZ_SECONDS (60), FUZZ_CC (clang), FUZZ_OUT (build-fuzz),
@@ -17,16 +17,18 @@ cd "$ROOT"
 CC=${FUZZ_CC:-clang}
 OUT=${FUZZ_OUT:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS="gguf safetensors tokenizer"
+ALL_TARGETS="gguf safetensors tokenizer math jsonl"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -Wall -Wno-unused-parameter -Wno-unknown-pragmas $SAN"
-LIBS="-lcjson -lpcre2-8 -lutf8proc -lm"
+LIBS="-lcjson -lpcre2-8 -lutf8proc -lgmp -lm"
 # library sources the targets need (one object set, shared by all targets)
 SRCS="src/core/err.c src/core/fs.c src/formats/dtype.c src/formats/quant.c src/formats/safetensors.c
       src/formats/hfconfig.c src/formats/gguf.c src/tokenizer/bpe_core.c src/tokenizer/bpe_json.c
-      src/tokenizer/bpe_encode.c src/tokenizer/bpe_decode.c"
-declare -A MAX_LEN=([gguf]=131072 [safetensors]=65536 [tokenizer]=16384)
+      src/tokenizer/bpe_encode.c src/tokenizer/bpe_decode.c src/core/rng.c src/tasks/dataset.c
+      src/rewards/math.c src/rewards/math_cmp.c src/rewards/math_eval.c src/rewards/math_extract.c
+      src/rewards/math_lex.c src/rewards/math_norm.c src/rewards/math_parse.c"
+declare -A MAX_LEN=([gguf]=131072 [safetensors]=65536 [tokenizer]=16384 [math]=8192 [jsonl]=65536)
 
 die() { echo "fuzz: $*" >&2; exit 2; }
 command -v "$CC" >/dev/null || die "$CC not found (clang with libFuzzer is needed)"
