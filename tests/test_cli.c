@@ -79,6 +79,37 @@ static void test_help_and_config_errors(void) {
     CHECK(run("nosuchcommand", "", buf, sizeof buf) == 2, "unknown command exits 2");
 }
 
+/* batched generation from JSONL: one record per sample, the same samples whatever the
+ * number of engine slots */
+static void test_generate_jsonl(void) {
+    char dir[] = "/tmp/rlvr_cli_gen_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char args[1024];
+    snprintf(args, sizeof args, "sft model.dim=32 model.n_layers=1 model.hidden_dim=64 model.max_seq_len=64 train.steps=5 eval.n=0 out_dir=%s/m", dir);
+    CHECK(run(args, "", buf, sizeof buf) == 0, "tiny sft: %s", buf);
+    snprintf(args, sizeof args, "data arith n=4 seed=3 > %s/p.jsonl; true", dir);
+    run(args, "", buf, sizeof buf);
+    snprintf(args, sizeof args, "generate model=%s/m/model input=%s/p.jsonl n=3 temperature=1 max_new_tokens=12 slots=1 output=%s/a.jsonl", dir, dir, dir);
+    CHECK(run(args, "", buf, sizeof buf) == 0, "generate slots=1: %s", buf);
+    snprintf(args, sizeof args, "generate model=%s/m/model input=%s/p.jsonl n=3 temperature=1 max_new_tokens=12 slots=8 output=%s/b.jsonl", dir, dir, dir);
+    CHECK(run(args, "", buf, sizeof buf) == 0, "generate slots=8: %s", buf);
+    char pa[300], pb[300];
+    snprintf(pa, sizeof pa, "%s/a.jsonl", dir);
+    snprintf(pb, sizeof pb, "%s/b.jsonl", dir);
+    FILE *fa = fopen(pa, "r"), *fb = fopen(pb, "r");
+    size_t na = fa ? fread(buf, 1, sizeof buf - 1, fa) : 0, nb = fb ? fread(buf2, 1, sizeof buf2 - 1, fb) : 0;
+    buf[na] = buf2[nb] = 0;
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    int lines = 0;
+    for (size_t i = 0; i < na; i++) lines += buf[i] == '\n';
+    CHECK(lines == 12, "4 prompts x 3 samples = 12 records, got %d", lines);
+    CHECK(na > 0 && na == nb && !memcmp(buf, buf2, na), "the samples must not depend on the number of slots");
+    CHECK(strstr(buf, "\"sample_idx\":2") && strstr(buf, "\"finish\""), "record fields: %.300s", buf);
+    snprintf(args, sizeof args, "rm -rf %s; true", dir);
+    run(args, "", buf, sizeof buf);
+}
+
 int main(int argc, char **argv) {
     char self[4096];
     snprintf(self, sizeof self, "%s", argv[0]);
@@ -87,5 +118,6 @@ int main(int argc, char **argv) {
     RUN(test_score);
     RUN(test_data_deterministic);
     RUN(test_help_and_config_errors);
+    RUN(test_generate_jsonl);
     return check_finish("test_cli");
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include "rlvr.h"
+#include "core/err.h"
 #include "core/config.h"
 #include "core/fs.h"
 #include "kernels/kernels.h"
@@ -20,7 +21,9 @@
 #include "model/load.h"
 #include "tokenizer/bpe.h"
 #include "rewards/reward.h"
+#include "rollout/engine.h"
 #include "rollout/sampler.h"
+#include "tasks/dataset.h"
 #include "tokenizer/bytes.h"
 #include "tasks/arith.h"
 #include "tasks/chain.h"
@@ -222,6 +225,9 @@ static int cmd_data(int argc, char **argv) {
     return 0;
 }
 
+static int generate_jsonl(loaded_model *lm, const char *input, const char *output, int chat, const char *system, int n,
+                          const sampler_params *sp, int max_new, uint64_t seed, int slots, const char *stop_str, rlvr_err *e);
+
 static const char *GENERATE_HELP =
     "usage: rlvr generate [file.toml] model=PATH prompt=TEXT [key=value ...]\n"
     "Generates text with a KV cache, streaming it to stdout. PATH is a Hugging Face\n"
@@ -230,17 +236,24 @@ static const char *GENERATE_HELP =
     "keys (defaults): chat=false (wrap the prompt in the model's chat template)\n"
     "                 system=\"\" chat_template=(detected; chatml smollm2 qwen2 qwen2.5 llama3)\n"
     "                 max_new_tokens=128 temperature=0 (greedy) top_k=0 top_p=1 min_p=0\n"
-    "                 seed=1 n=1 (samples, each its own RNG stream)\n";
+    "                 seed=1 n=1 (samples, each its own RNG stream)\n"
+    "batched mode: input=prompts.jsonl (one {\"prompt\": ...} per line) [output=out.jsonl]\n"
+    "                 [slots=64] [stop=STRING]: n samples per prompt through the rollout engine\n"
+    "                 (continuous batching, shared prompt prefill); one JSON record per sample\n"
+    "                 (prompt_idx, sample_idx, completion, tokens, sum_logp, finish); progress on stderr\n";
 
 static int cmd_generate(int argc, char **argv) {
     if (wants_help(argc, argv)) { fputs(GENERATE_HELP, stdout); return 0; }
     rlvr_err e = {0};
     cfg *c = load_cfg(argc, argv, &e);
-    const char *path, *prompt, *system, *tmpl;
-    long long max_new, seed, n, tk;
+    const char *path, *prompt, *system, *tmpl, *input, *output, *stop_str;
+    long long max_new, seed, n, tk, slots;
     double t, tp, mp;
     int chat;
-    if (cfg_str(c, "model", NULL, &path, &e) || cfg_str(c, "prompt", NULL, &prompt, &e) || cfg_bool(c, "chat", 0, &chat, &e) ||
+    if (cfg_str(c, "input", "", &input, &e) || cfg_str(c, "output", "-", &output, &e) || cfg_int_range(c, "slots", 64, 1, 4096, &slots, &e) ||
+        cfg_str(c, "stop", "", &stop_str, &e))
+        die(&e);
+    if (cfg_str(c, "model", NULL, &path, &e) || cfg_str(c, "prompt", *input ? "" : NULL, &prompt, &e) || cfg_bool(c, "chat", 0, &chat, &e) ||
         cfg_str(c, "system", "", &system, &e) || cfg_str(c, "chat_template", "", &tmpl, &e) ||
         cfg_int_range(c, "max_new_tokens", 128, 1, 1 << 20, &max_new, &e) || cfg_int_range(c, "seed", 1, 0, 1LL << 62, &seed, &e) ||
         cfg_int_range(c, "n", 1, 1, 1 << 16, &n, &e) || cfg_float(c, "temperature", 0, &t, &e) || cfg_int(c, "top_k", 0, &tk, &e) ||
@@ -250,6 +263,12 @@ static int cmd_generate(int argc, char **argv) {
     if (sampler_check(&sp, &e)) die(&e);
     loaded_model lm;
     if (model_open(path, *tmpl ? tmpl : NULL, &lm, &e)) { loaded_model_free(&lm); die(&e); }
+    if (*input) { /* batched: the rollout engine, one JSON record per sample */
+        if (generate_jsonl(&lm, input, output, chat, system, (int)n, &sp, (int)max_new, (uint64_t)seed, (int)slots, stop_str, &e)) die(&e);
+        loaded_model_free(&lm);
+        cfg_free(c);
+        return 0;
+    }
     int T = lm.m->cfg.max_seq_len, V = lm.m->cfg.vocab_size, plen = 0;
     int *ids = malloc(sizeof(int) * T);
     float *logits = malloc(sizeof(float) * V), *scratch = malloc(sizeof(float) * 2 * V);
@@ -420,6 +439,96 @@ static int cmd_export(int argc, char **argv) {
     printf("wrote %s (%s, %s)\n", out, fmt, dt);
     cfg_free(c);
     return 0;
+}
+
+/* ---- rlvr generate input=FILE.jsonl: the batched engine, one record per sample ---- */
+
+static const char *engine_token_text(void *ud, int id, size_t *len) {
+    const loaded_model *lm = ud;
+    static _Thread_local char one;
+    if (lm->byte_vocab) {
+        if (id < 0 || id >= 256) { *len = 0; return ""; }
+        one = (char)id;
+        *len = 1;
+        return &one;
+    }
+    return bpe_token_bytes(lm->tok, id, len);
+}
+
+typedef struct { int tty; double t0; } gen_progress;
+
+static void engine_progress_print(const engine_stats *st, void *ud) {
+    gen_progress *g = ud;
+    double el = st->total_s, eta = st->samples_done ? el / st->samples_done * (st->samples_total - st->samples_done) : 0;
+    fprintf(stderr, "%ssamples %d/%d  %.0f tok/s  %.0fs  eta %.0fs%s", g->tty ? "\r" : "", st->samples_done, st->samples_total,
+            st->tokens_per_s, el, eta, g->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+static int generate_jsonl(loaded_model *lm, const char *input, const char *output, int chat, const char *system, int n,
+                          const sampler_params *sp, int max_new, uint64_t seed, int slots, const char *stop_str, rlvr_err *e) {
+    dataset_params dp = dataset_default_params();
+    dp.require_answer = 0; /* prompts alone are enough to generate */
+    dataset *ds = NULL;
+    dataset_stats dst;
+    if (dataset_load(input, &dp, &ds, &dst, e)) return e->code;
+    int P = dataset_count(ds), T = lm->m->cfg.max_seq_len;
+    int **prompts = calloc(P ? P : 1, sizeof *prompts), *plens = calloc(P ? P : 1, sizeof *plens);
+    for (int i = 0; i < P; i++) {
+        prompts[i] = malloc(sizeof(int) * T);
+        if (loaded_encode_prompt(lm, dataset_row_at(ds, i)->prompt, chat, *system ? system : NULL, prompts[i], T, &plens[i], e))
+            return err_wrap(e, e->code, "%s line %ld", input, dataset_row_at(ds, i)->line);
+    }
+    engine_params ep = engine_default_params();
+    ep.max_slots = slots, ep.max_len = T, ep.sampling = *sp, ep.max_new_tokens = max_new, ep.seed = seed;
+    ep.stop_ids = lm->stop_ids, ep.n_stop_ids = lm->n_stop;
+    const char *stops[1] = {stop_str};
+    if (*stop_str) ep.stop_strings = stops, ep.n_stop_strings = 1;
+    ep.token_text = engine_token_text, ep.token_text_ud = lm;
+    engine_sample *out = calloc((size_t)P * n + 1, sizeof *out);
+    engine_stats st;
+    gen_progress gp = {.tty = isatty(2)};
+    int rc = engine_generate(lm->m, &ep, (const int *const *)prompts, plens, P, n, out, &st, engine_progress_print, &gp, e);
+    if (gp.tty) fputc('\n', stderr);
+    FILE *f = rc ? NULL : (!strcmp(output, "-") ? stdout : fopen(output, "w"));
+    if (!rc && !f) rc = errf(e, RLVR_EIO, "%s: cannot open for writing", output);
+    char *text = malloc((size_t)16 * T + 16);
+    for (int k = 0; !rc && k < P * n; k++) {
+        const engine_sample *x = &out[k];
+        size_t tl = 0;
+        for (int t = 0; t < x->n_tokens; t++) {
+            if (loaded_is_stop(lm, x->tokens[t])) break;
+            size_t bl;
+            const char *b = engine_token_text(lm, x->tokens[t], &bl);
+            if (tl + bl < (size_t)16 * T) memcpy(text + tl, b, bl), tl += bl;
+        }
+        text[tl] = 0;
+        double lp = 0;
+        for (int t = 0; t < x->n_tokens; t++) lp += x->logp[t];
+        cJSON *o = cJSON_CreateObject(), *toks = cJSON_AddArrayToObject(o, "tokens");
+        cJSON_AddNumberToObject(o, "prompt_idx", x->prompt_idx);
+        cJSON_AddNumberToObject(o, "sample_idx", x->sample_idx);
+        cJSON_AddStringToObject(o, "prompt", dataset_row_at(ds, x->prompt_idx)->prompt);
+        cJSON_AddStringToObject(o, "completion", text);
+        if (dataset_row_at(ds, x->prompt_idx)->answer_n) cJSON_AddStringToObject(o, "ground_truth", dataset_row_at(ds, x->prompt_idx)->answer);
+        cJSON_AddStringToObject(o, "finish", x->finish == ENGINE_FINISH_STOP ? "stop" : "length");
+        cJSON_AddNumberToObject(o, "n_tokens", x->n_tokens);
+        cJSON_AddNumberToObject(o, "sum_logp", lp);
+        for (int t = 0; t < x->n_tokens; t++) cJSON_AddItemToArray(toks, cJSON_CreateNumber(x->tokens[t]));
+        char *js = cJSON_PrintUnformatted(o);
+        fprintf(f, "%s\n", js);
+        cJSON_free(js);
+        cJSON_Delete(o);
+    }
+    if (f && f != stdout) fclose(f);
+    if (!rc) fprintf(stderr, "rlvr generate: %d prompts x %d samples, %ld tokens in %.1fs (%.0f tok/s)\n", P, n, st.gen_tokens, st.total_s, st.tokens_per_s);
+    free(text);
+    engine_samples_free(out, P * n);
+    free(out);
+    for (int i = 0; i < P; i++) free(prompts[i]);
+    free(prompts); free(plens);
+    dataset_free(ds);
+    return rc;
 }
 
 static int cmd_inspect(int argc, char **argv) {
