@@ -44,6 +44,7 @@ static grpo_params params(const char *extra) {
     snprintf(model_dir, sizeof model_dir, "%s/sft/model", dir);
     p.model_dir = model_dir; /* strings must outlive cfg */
     p.out_dir = NULL;
+    p.reward_spec = "arith";
     cfg_free(c);
     return p;
 }

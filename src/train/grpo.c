@@ -15,6 +15,7 @@
 #include "model/decode.h"
 #include "model/io.h"
 #include "tokenizer/bytes.h"
+#include "rewards/reward.h"
 #include "train/ckpt.h"
 #include "train/grpo.h"
 
@@ -107,6 +108,7 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
         if (dd[i] < 1 || dd[i] > ARITH_MAX_OPS) return cfg_errf(c, "eval.difficulties", err, "eval.difficulties: %lld outside 1..%d", dd[i], ARITH_MAX_OPS);
         p->eval_diffs[i] = (int)dd[i];
     }
+    if ((rc = cfg_str(c, "reward.spec", "arith", &p->reward_spec, err))) return rc;
     if ((rc = cfg_str(c, "out_dir", "runs/grpo", &s, err))) return rc;
     p->out_dir = *s ? s : NULL;
     I("train.save_every", 0, 0, 100000000, p->save_every);
@@ -144,6 +146,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     int rc = RLVR_OK, start_step = 0, P = p->prompts_per_step, G = p->group_size, S = P * G;
     model *m = NULL, *ref = NULL;
     decoder *dec = NULL;
+    reward_fn *rfn = NULL;
     FILE *metrics = NULL;
     sample *sm = calloc(S, sizeof *sm);
     arith_problem *pb = calloc(P, sizeof *pb), *ev = calloc((size_t)(p->eval_n ? p->eval_n : 1) * (p->n_eval_diffs ? p->n_eval_diffs : 1), sizeof *ev);
@@ -153,6 +156,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     float *mold = NULL, *mmask = NULL, *dlogp = NULL, *dent = NULL, *madv = NULL;
     rng_t *rngs = malloc(sizeof(rng_t) * S);
     if (!sm || !pb || !ev || !slots || !nn || !gstart || !order || !lens || !rew || !advs || !rngs) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
+    if ((rc = reward_create(p->reward_spec ? p->reward_spec : "arith", &rfn, err))) goto out;
     if ((rc = model_load_hf(p->model_dir, &m, err))) goto out;
     if (m->cfg.vocab_size != BYTES_VOCAB) { rc = errf(err, RLVR_EUNSUPPORTED, "grpo: %s is not a byte-level model (vocab %d); BPE models come with the real-model issue", p->model_dir, m->cfg.vocab_size); goto out; }
     int T = m->cfg.max_seq_len, V = m->cfg.vocab_size;
@@ -272,10 +276,20 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
             sample *x = &sm[s];
             char text[8192];
             size_t k = bytes_decode(x->tok + x->plen, x->len - x->plen, text, sizeof text);
-            int ok = 0;
-            arith_check_answer(&pb[s / G], text, k, &ok);
-            x->reward = rew[s] = (float)ok;
-            rs += ok, rs2 += ok * ok;
+            /* the configured reward (default: the arith checker) on the completion */
+            char gt[32];
+            snprintf(gt, sizeof gt, "%lld", pb[s / G].result);
+            reward_input in = {0};
+            in.completion = text, in.completion_n = k, in.prompt = pb[s / G].prompt, in.prompt_n = strlen(pb[s / G].prompt);
+            in.reference = gt, in.reference_n = strlen(gt), in.data_source = "arith";
+            in.n_tokens = x->len - x->plen, in.finish = x->truncated ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP;
+            in.max_tokens = p->max_new_tokens, in.step = step;
+            reward_output ro;
+            if ((rc = reward_score(rfn, &in, &ro, err))) goto out;
+            int ok = reward_output_correct(&ro);
+            x->reward = rew[s] = (float)ro.reward;
+            rs += ro.reward, rs2 += ro.reward * ro.reward;
+            pr.acc += ok;
             int L = x->len - x->plen;
             lens[s] = L, lsum += L;
             if (L < pr.len_min) pr.len_min = L;
@@ -285,7 +299,8 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         for (int i = 0; i <= P; i++) gstart[i] = i * G;
         adv_stats ast;
         if ((rc = advantages_compute(&p->adv, rew, gstart, P, lens, advs, &ast, err))) goto out;
-        pr.reward_mean = pr.acc = rs / S;
+        pr.reward_mean = rs / S;
+        pr.acc /= S;
         pr.reward_std = sqrt(fmax(0, rs2 / S - pr.reward_mean * pr.reward_mean));
         pr.zero_std_frac = (double)ast.zero_std_groups / P;
         pr.len_mean = lsum / S, pr.trunc_frac = (double)ntrunc / S;
@@ -427,5 +442,6 @@ out:
     decoder_free(dec);
     model_free(m);
     model_free(ref);
+    reward_free(rfn);
     return rc;
 }
