@@ -98,6 +98,11 @@ static void test_cached_attention_kernel(void) {
     attention_cached_forward(o1, q, kc, vc, q_start, pos0, kv_row, B, H, KV, D);
     attention_cached_forward_ref(o2, q, kc, vc, q_start, pos0, kv_row, B, H, KV, D);
     check_arrays("attention_cached_forward", o1, o2, NQ * H * D, 1e-5, 1e-4);
+    /* a pure decode step (one query per sequence) takes the grouped path */
+    int q1[B + 1] = {0, 1, 2, 3}, p1[B] = {7, 0, 39};
+    attention_cached_forward(o1, q, kc, vc, q1, p1, kv_row, B, H, KV, D);
+    attention_cached_forward_ref(o2, q, kc, vc, q1, p1, kv_row, B, H, KV, D);
+    check_arrays("attention_cached_forward (decode)", o1, o2, 3 * H * D, 1e-5, 1e-4);
     free(q); free(kc); free(vc); free(o1); free(o2);
 }
 

@@ -198,12 +198,54 @@ void attention_forward(float *out, float *lse, const float *q, const float *k, c
         }
 }
 
+/* Pure decode steps (one new query per sequence): one task per (sequence, kv head)
+ * reads each cached key and value row once for all the query heads that share it. */
+static void attention_decode_grouped(float *out, const float *q, const float *kc, const float *vc, const int *q_start,
+                                     const int *pos0, const int *kv_row, int B, int H, int KV, int D, int maxK) {
+    float scale = 1.0f / sqrtf((float)D);
+    int HD = H * D, KD = KV * D, grp = H / KV;
+#pragma omp parallel for collapse(2) schedule(dynamic) if (maxK * B * H > 4096)
+    for (int b = 0; b < B; b++)
+        for (int kh = 0; kh < KV; kh++) {
+            float *S = scratch((size_t)grp * maxK);
+            if (!S) continue;
+            int nk = pos0[b] + 1;
+            const float *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
+            const float *qb = q + (size_t)q_start[b] * HD + (size_t)kh * grp * D;
+            float *ob = out + (size_t)q_start[b] * HD + (size_t)kh * grp * D;
+            for (int j = 0; j < nk; j++) {
+                const float *kr = kb + (size_t)j * KD;
+                for (int g = 0; g < grp; g++) S[(size_t)g * maxK + j] = dotf(qb + (size_t)g * D, kr, D) * scale;
+            }
+            for (int g = 0; g < grp; g++) {
+                float *sg = S + (size_t)g * maxK, mx = -INFINITY, sum = 0;
+                for (int j = 0; j < nk; j++) mx = sg[j] > mx ? sg[j] : mx;
+                for (int j = 0; j < nk; j++) { sg[j] = vexpf(sg[j] - mx); sum += sg[j]; }
+                float inv = 1.0f / sum;
+                for (int j = 0; j < nk; j++) sg[j] *= inv;
+                for (int d = 0; d < D; d++) ob[(size_t)g * D + d] = 0;
+            }
+            for (int j = 0; j < nk; j++) {
+                const float *vr = vb + (size_t)j * KD;
+                for (int g = 0; g < grp; g++) {
+                    float pj = S[(size_t)g * maxK + j], *o = ob + (size_t)g * D;
+                    for (int d = 0; d < D; d++) o[d] += pj * vr[d];
+                }
+            }
+        }
+}
+
 void attention_cached_forward(float *out, const float *q, const float *kc, const float *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D) {
     float scale = 1.0f / sqrtf((float)D);
-    int HD = H * D, KD = KV * D, grp = H / KV, maxK = 0;
+    int HD = H * D, KD = KV * D, grp = H / KV, maxK = 0, all_single = 1;
     for (int b = 0; b < B; b++) {
         int last = pos0[b] + q_start[b + 1] - q_start[b];
         if (last > maxK) maxK = last;
+        all_single &= q_start[b + 1] - q_start[b] == 1;
+    }
+    if (all_single) {
+        attention_decode_grouped(out, q, kc, vc, q_start, pos0, kv_row, B, H, KV, D, maxK);
+        return;
     }
 #pragma omp parallel for collapse(2) schedule(dynamic) if (maxK * B * H > 4096)
     for (int b = 0; b < B; b++)

@@ -48,18 +48,18 @@ sample_out sampler_sample(const sampler_params *p, const float *logits, int V, r
     float inv_t = 1.0f / p->temperature, mx = -INFINITY;
     for (int j = 0; j < V; j++) mx = logits[j] * inv_t > mx ? logits[j] * inv_t : mx;
     int truncate = (p->top_k > 0 && p->top_k < V) || p->top_p < 1 || p->min_p > 0;
-    if (!truncate) { /* plain tempered sampling: inverse CDF in id order */
+    if (!truncate) { /* plain tempered sampling: inverse CDF in id order, one exp pass */
         double s = 0;
-        for (int j = 0; j < V; j++) s += exp((double)logits[j] * inv_t - mx);
+        for (int j = 0; j < V; j++) { float e = expf(logits[j] * inv_t - mx); scratch[j] = e; s += e; }
         double target = u * s, acc = 0;
         int tok = V - 1;
         for (int j = 0; j < V; j++) {
-            acc += exp((double)logits[j] * inv_t - mx);
+            acc += scratch[j];
             if (acc > target) { tok = j; break; }
         }
         o.token = tok;
-        o.logp = log_softmax_at(logits, V, tok);
         o.logp_sample = (float)((double)logits[tok] * inv_t - mx - log(s));
+        o.logp = p->temperature == 1.0f ? o.logp_sample : log_softmax_at(logits, V, tok);
         return o;
     }
     float *pairs = scratch; /* (prob, id) */
