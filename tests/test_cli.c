@@ -57,7 +57,7 @@ static void test_data_deterministic(void) {
 }
 
 static void test_help_and_config_errors(void) {
-    const char *cmds[] = {"sft", "train", "data arith", "generate", "inspect", "export", "score"};
+    const char *cmds[] = {"sft", "train", "data arith", "generate", "inspect", "export", "score", "eval"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char args[64];
         snprintf(args, sizeof args, "%s --help", cmds[i]);
@@ -106,8 +106,20 @@ static void test_generate_jsonl(void) {
     CHECK(lines == 12, "4 prompts x 3 samples = 12 records, got %d", lines);
     CHECK(na > 0 && na == nb && !memcmp(buf, buf2, na), "the samples must not depend on the number of slots");
     CHECK(strstr(buf, "\"sample_idx\":2") && strstr(buf, "\"finish\""), "record fields: %.300s", buf);
-    snprintf(args, sizeof args, "rm -rf %s; true", dir);
-    run(args, "", buf, sizeof buf);
+    /* rlvr eval on the same model: a row per metric and difficulty, and a JSON report */
+    snprintf(args, sizeof args, "eval model=%s/m/model problems=6 n=4 k=[1,4] difficulties=[1,2] max_new_tokens=12 out=%s/r.json", dir, dir);
+    CHECK(run(args, "", buf, sizeof buf) == 0, "eval: %s", buf);
+    CHECK(strstr(buf, "cot_pass") && strstr(buf, "maj") && strstr(buf, "@4"), "eval table: %s", buf);
+    char rp[300];
+    snprintf(rp, sizeof rp, "%s/r.json", dir);
+    FILE *rf = fopen(rp, "r");
+    size_t rn = rf ? fread(buf, 1, sizeof buf - 1, rf) : 0;
+    buf[rn] = 0;
+    if (rf) fclose(rf);
+    CHECK(strstr(buf, "\"difficulties\"") && strstr(buf, "\"ci_lo\""), "eval report: %.300s", buf);
+    CHECK(run("eval model=x k=[0]", "", buf, sizeof buf) == 2 && strstr(buf, "k=0"), "k outside 1..n refused: %s", buf);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    CHECK(system(args) == 0, "cleanup");
 }
 
 int main(int argc, char **argv) {
