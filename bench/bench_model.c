@@ -14,6 +14,7 @@
  *   ~/.cache/rlvr/models, /SmolLM2-135M-Instruct.Q4_1.gguf). Threads: OMP_NUM_THREADS. */
 #include <stdint.h>
 #include <stdio.h>
+#include "peak.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +27,6 @@
 #include "tokenizer/bpe.h"
 
 enum { N_PROMPT = 32, N_GEN = 128, TEXT_BYTES = 1 << 20 };
-#define BW_BYTES ((size_t)512 << 20)
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static int n_threads(void) {
@@ -84,26 +84,7 @@ static size_t make_text(char *buf, size_t n) {
 
 /* Read bandwidth in GB/s: a streaming sum over a 512 MB buffer on the OpenMP threads,
  * best of 3 (after a first-touch fill on the same threads). 0 when it cannot allocate. */
-static double read_bandwidth(int threads) {
-    size_t n = BW_BYTES / sizeof(uint64_t);
-    uint64_t *a = malloc(BW_BYTES);
-    if (!a) return 0;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t i = 0; i < n; i++) a[i] = i;
-    double best = 1e30;
-    volatile uint64_t sink = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        uint64_t sum = 0;
-        double t0 = now();
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum)
-        for (size_t i = 0; i < n; i++) sum += a[i];
-        double t = now() - t0;
-        sink += sum;
-        if (t < best) best = t;
-    }
-    free(a);
-    return BW_BYTES / best / 1e9;
-}
+static double read_bandwidth(int threads) { return bench_read_bandwidth_gbs(threads); }
 
 static int argmax(const float *x, int n) {
     int b = 0;

@@ -31,28 +31,8 @@
 #include "rollout/engine.h"
 
 enum { PLEN = 128 };
-#define BW_BYTES ((size_t)512 << 20)
 
-static double read_bandwidth(int threads) {
-    size_t n = BW_BYTES / sizeof(uint64_t);
-    uint64_t *a = malloc(BW_BYTES);
-    if (!a) return 0;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t i = 0; i < n; i++) a[i] = i;
-    double best = 1e30;
-    volatile uint64_t sink = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        uint64_t sum = 0;
-        double t0 = bench_now();
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum)
-        for (size_t i = 0; i < n; i++) sum += a[i];
-        double t = bench_now() - t0;
-        sink += sum;
-        if (t < best) best = t;
-    }
-    free(a);
-    return BW_BYTES / best / 1e9;
-}
+static double read_bandwidth(int threads) { return bench_read_bandwidth_gbs(threads); }
 
 /* Matmul parameters touched per token (everything but the embedding lookup; the tied
  * head counts once, as the output projection). */

@@ -34,4 +34,29 @@ static inline double bench_fma_peak_gflops(int threads, long iters, int reps) {
     }
     return best;
 }
+/* Read bandwidth in GB/s: a sum over a 512 MB buffer with `threads` threads, best of 3
+ * (the denominator of the memory-bound decode figures). */
+#include <stdint.h>
+#include <stdlib.h>
+static inline double bench_read_bandwidth_gbs(int threads) {
+    const size_t bytes = (size_t)512 << 20, n = bytes / sizeof(uint64_t);
+    uint64_t *a = malloc(bytes);
+    if (!a) return 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; i++) a[i] = i;
+    double best = 1e30;
+    volatile uint64_t sink = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t sum = 0;
+        double t0 = bench_now();
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum)
+        for (size_t i = 0; i < n; i++) sum += a[i];
+        double t = bench_now() - t0;
+        sink += sum;
+        if (t < best) best = t;
+    }
+    free(a);
+    (void)sink;
+    return bytes / best / 1e9;
+}
 #endif
