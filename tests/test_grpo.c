@@ -45,6 +45,7 @@ static grpo_params params(const char *extra) {
     p.model_dir = model_dir; /* strings must outlive cfg */
     p.out_dir = NULL;
     p.reward_spec = "arith";
+    p.reward_cmd = "";
     cfg_free(c);
     return p;
 }
@@ -142,6 +143,15 @@ static void test_grpo(void) {
           strstr(found_path, "step_00000002"), "the corrupted step 4 must be skipped for step 2: %s", found_path);
     CHECK(ckpt_find_latest(resumed, q.cfg_hash + 1, 0, found_path, sizeof found_path, &found, &e) == RLVR_ECONFIG &&
           strstr(e.msg, "resume_force"), "another config must be refused: %s", e.msg);
+    /* the external reward server scores every batch */
+    grpo_params x = params(NULL);
+    x.reward_cmd = "/usr/bin/python3 examples/my_reward.py";
+    x.steps = 2;
+    n_steps_seen = 0;
+    CHECK(grpo_run(&x, record, NULL, &r1, &e) == 0 && n_steps_seen == 2, "reward.cmd run: %s", e.msg);
+    CHECK(first[0].reward_mean >= 0 && first[0].reward_mean <= 1, "server rewards in [0,1]: %g", first[0].reward_mean);
+    x.reward_cmd = "/nonexistent/reward-server";
+    CHECK(grpo_run(&x, NULL, NULL, &r1, &e) != 0 && strstr(e.msg, "nonexistent"), "a missing server is an error naming it: %s", e.msg);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -702,6 +702,7 @@ static const char *TRAIN_HELP =
     "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false (drop zero-variance groups)\n"
     "  algo.pass_rate_low=0 algo.pass_rate_high=1 (keep groups in this band) algo.mask_truncated=false\n"
     "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n"
+    "  reward.cmd=\"\" (e.g. \"python3 examples/my_reward.py\": a long-running reward server; replaces the spec)\n"
     "  reward.spec=arith (any reward spec, e.g. \"arith + length_budget[budget=8]:0.1\"; docs/verifiers.md)\n"
     "  train.save_every=0 (also at the end and on SIGTERM/SIGINT) train.keep_last=3\n"
     "  resume=false (continue from the newest verified checkpoint in out_dir) resume_force=false\n";

@@ -15,6 +15,7 @@
 #include "model/decode.h"
 #include "model/io.h"
 #include "tokenizer/bytes.h"
+#include "rewards/extserver.h"
 #include "rewards/reward.h"
 #include "train/ckpt.h"
 #include "train/grpo.h"
@@ -109,6 +110,7 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
         p->eval_diffs[i] = (int)dd[i];
     }
     if ((rc = cfg_str(c, "reward.spec", "arith", &p->reward_spec, err))) return rc;
+    if ((rc = cfg_str(c, "reward.cmd", "", &p->reward_cmd, err))) return rc;
     if ((rc = cfg_str(c, "out_dir", "runs/grpo", &s, err))) return rc;
     p->out_dir = *s ? s : NULL;
     I("train.save_every", 0, 0, 100000000, p->save_every);
@@ -147,6 +149,11 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     model *m = NULL, *ref = NULL;
     decoder *dec = NULL;
     reward_fn *rfn = NULL;
+    extserver *xs = NULL;
+    extserver_request *xreq = NULL;
+    double *xrew = NULL;
+    char (*txt)[8192] = NULL, (*gtv)[32] = NULL; /* texts and references sent to the server */
+    char *cmd_copy = NULL, *xargv[64];
     FILE *metrics = NULL;
     sample *sm = calloc(S, sizeof *sm);
     arith_problem *pb = calloc(P, sizeof *pb), *ev = calloc((size_t)(p->eval_n ? p->eval_n : 1) * (p->n_eval_diffs ? p->n_eval_diffs : 1), sizeof *ev);
@@ -157,6 +164,19 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     rng_t *rngs = malloc(sizeof(rng_t) * S);
     if (!sm || !pb || !ev || !slots || !nn || !gstart || !order || !lens || !rew || !advs || !rngs) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
     if ((rc = reward_create(p->reward_spec ? p->reward_spec : "arith", &rfn, err))) goto out;
+    if (p->reward_cmd && *p->reward_cmd) { /* "python3 my_reward.py": split on spaces */
+        cmd_copy = strdup(p->reward_cmd);
+        int na = 0;
+        for (char *tok = strtok(cmd_copy, " \t"); tok && na < 63; tok = strtok(NULL, " \t")) xargv[na++] = tok;
+        xargv[na] = NULL;
+        if (!na) { rc = errf(err, RLVR_ECONFIG, "reward.cmd is empty"); goto out; }
+        if (!(xs = extserver_start((const char *const *)xargv, NULL, err))) { rc = err ? err->code : RLVR_EIO; goto out; }
+        xreq = calloc(S, sizeof *xreq);
+        xrew = calloc(S, sizeof *xrew);
+        txt = malloc(sizeof *txt * S);
+        gtv = malloc(sizeof *gtv * S);
+        if (!xreq || !xrew || !txt || !gtv) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
+    }
     if ((rc = model_load_hf(p->model_dir, &m, err))) goto out;
     if (m->cfg.vocab_size != BYTES_VOCAB) { rc = errf(err, RLVR_EUNSUPPORTED, "grpo: %s is not a byte-level model (vocab %d); BPE models come with the real-model issue", p->model_dir, m->cfg.vocab_size); goto out; }
     int T = m->cfg.max_seq_len, V = m->cfg.vocab_size;
@@ -272,23 +292,40 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         double rs = 0, rs2 = 0, lsum = 0;
         pr.len_min = 1 << 30;
         int ntrunc = 0;
+        if (xs) { /* one batch to the external reward server */
+            for (int s = 0; s < S; s++) {
+                sample *x = &sm[s];
+                size_t k = bytes_decode(x->tok + x->plen, x->len - x->plen, txt[s], sizeof txt[s]);
+                snprintf(gtv[s], sizeof gtv[s], "%lld", pb[s / G].result);
+                xreq[s] = (extserver_request){.prompt = pb[s / G].prompt, .prompt_n = strlen(pb[s / G].prompt), .completion = txt[s],
+                                              .completion_n = k, .reference = gtv[s], .reference_n = strlen(gtv[s]), .data_source = "arith"};
+            }
+            if ((rc = extserver_score_batch(xs, xreq, S, xrew, err))) goto out;
+        }
         for (int s = 0; s < S; s++) {
             sample *x = &sm[s];
             char text[8192];
             size_t k = bytes_decode(x->tok + x->plen, x->len - x->plen, text, sizeof text);
-            /* the configured reward (default: the arith checker) on the completion */
-            char gt[32];
-            snprintf(gt, sizeof gt, "%lld", pb[s / G].result);
-            reward_input in = {0};
-            in.completion = text, in.completion_n = k, in.prompt = pb[s / G].prompt, in.prompt_n = strlen(pb[s / G].prompt);
-            in.reference = gt, in.reference_n = strlen(gt), in.data_source = "arith";
-            in.n_tokens = x->len - x->plen, in.finish = x->truncated ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP;
-            in.max_tokens = p->max_new_tokens, in.step = step;
-            reward_output ro;
-            if ((rc = reward_score(rfn, &in, &ro, err))) goto out;
-            int ok = reward_output_correct(&ro);
-            x->reward = rew[s] = (float)ro.reward;
-            rs += ro.reward, rs2 += ro.reward * ro.reward;
+            double rv;
+            int ok;
+            if (xs) {
+                rv = xrew[s];
+                ok = rv > 0;
+            } else { /* the configured reward (default: the arith checker) on the completion */
+                char gt[32];
+                snprintf(gt, sizeof gt, "%lld", pb[s / G].result);
+                reward_input in = {0};
+                in.completion = text, in.completion_n = k, in.prompt = pb[s / G].prompt, in.prompt_n = strlen(pb[s / G].prompt);
+                in.reference = gt, in.reference_n = strlen(gt), in.data_source = "arith";
+                in.n_tokens = x->len - x->plen, in.finish = x->truncated ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP;
+                in.max_tokens = p->max_new_tokens, in.step = step;
+                reward_output ro;
+                if ((rc = reward_score(rfn, &in, &ro, err))) goto out;
+                rv = ro.reward;
+                ok = reward_output_correct(&ro);
+            }
+            x->reward = rew[s] = (float)rv;
+            rs += rv, rs2 += rv * rv;
             pr.acc += ok;
             int L = x->len - x->plen;
             lens[s] = L, lsum += L;
@@ -443,5 +480,11 @@ out:
     model_free(m);
     model_free(ref);
     reward_free(rfn);
+    extserver_stop(xs);
+    free(xreq);
+    free(xrew);
+    free(txt);
+    free(gtv);
+    free(cmd_copy);
     return rc;
 }

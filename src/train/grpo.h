@@ -35,6 +35,8 @@ typedef struct {
     lr_schedule sched;
     int eval_every, eval_n, n_eval_diffs, eval_diffs[SFT_MAX_EVAL_DIFFS];
     const char *reward_spec;    /* a reward spec (docs/verifiers.md); "arith" by default */
+    const char *reward_cmd;     /* non-empty: a long-running external reward server (one JSON line
+                                   per request) scores every batch instead of the spec */
     const char *out_dir;
     int threads;
     int save_every;             /* checkpoint every N steps (0: only at the end and on stop) */
