@@ -56,7 +56,7 @@ static char *utf8_clean(const char *s, size_t n) {
     return o;
 }
 
-static int add_str(cJSON *obj, const char *key, const char *s, size_t n) {
+int external_json_add_str(cJSON *obj, const char *key, const char *s, size_t n) {
     char *c = utf8_clean(s, n);
     if (!c) return -1;
     cJSON *v = cJSON_AddStringToObject(obj, key, c);
@@ -119,9 +119,9 @@ int external_score(const external_params *p, const char *prompt, const char *com
     } else {
         extra = cJSON_CreateObject();
     }
-    if (!extra || add_str(req, "prompt", prompt, prompt ? strlen(prompt) : 0) ||
-        add_str(req, "completion", completion, n) || add_str(req, "reference", reference, ref_n) ||
-        add_str(req, "data_source", data_source, data_source ? strlen(data_source) : 0) ||
+    if (!extra || external_json_add_str(req, "prompt", prompt, prompt ? strlen(prompt) : 0) ||
+        external_json_add_str(req, "completion", completion, n) || external_json_add_str(req, "reference", reference, ref_n) ||
+        external_json_add_str(req, "data_source", data_source, data_source ? strlen(data_source) : 0) ||
         !cJSON_AddItemToObject(req, "extra", extra)) {
         if (extra && !cJSON_GetObjectItemCaseSensitive(req, "extra")) cJSON_Delete(extra);
         cJSON_Delete(req);

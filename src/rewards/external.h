@@ -41,4 +41,10 @@ typedef struct {
 int external_score(const external_params *p, const char *prompt, const char *completion,
                    size_t n, const char *reference, size_t ref_n, const char *data_source,
                    const char *extra_json, external_result *out, rlvr_err *err);
+/* Adds key: s[0..n) to a cJSON object as a valid UTF-8 string (bad bytes and NULs
+ * become U+FFFD): how every request to a reward program is built. 0, or -1 on
+ * allocation failure. */
+struct cJSON;
+int external_json_add_str(struct cJSON *obj, const char *key, const char *s, size_t n);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <cjson/cJSON.h>
 #include "core/err.h"
+#include "rewards/external.h"
 #include "rewards/extserver.h"
 
 enum { ERR_TAIL = 1024, READ_CHUNK = 65536 };
@@ -51,44 +52,6 @@ static double now_s(void) {
 
 /* ---- requests -------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid or NUL. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c == 0) return 0;
-    if (c < 0x80) return 1;
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
-static int add_str(cJSON *obj, const char *key, const char *s, size_t n) {
-    if (!s) n = 0;
-    if (n > (SIZE_MAX - 1) / 3) return -1;
-    char *o = malloc(n * 3 + 1);
-    if (!o) return -1;
-    size_t j = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (k) { memcpy(o + j, s + i, k); j += k; i += k; }
-        else { memcpy(o + j, "\xEF\xBF\xBD", 3); j += 3; i++; }
-    }
-    o[j] = 0;
-    cJSON *v = cJSON_AddStringToObject(obj, key, o);
-    free(o);
-    return v ? 0 : -1;
-}
-
 /* One newline-terminated request line (malloc'd, length in *len), or NULL with err. */
 static char *request_line(const extserver_request *r, int id, size_t *len, rlvr_err *err) {
     cJSON *req = cJSON_CreateObject(), *extra = NULL;
@@ -105,10 +68,10 @@ static char *request_line(const extserver_request *r, int id, size_t *len, rlvr_
         extra = cJSON_CreateObject();
     }
     if (!extra || !cJSON_AddNumberToObject(req, "id", id) ||
-        add_str(req, "prompt", r->prompt, r->prompt_n) ||
-        add_str(req, "completion", r->completion, r->completion_n) ||
-        add_str(req, "reference", r->reference, r->reference_n) ||
-        add_str(req, "data_source", r->data_source, r->data_source ? strlen(r->data_source) : 0) ||
+        external_json_add_str(req, "prompt", r->prompt, r->prompt_n) ||
+        external_json_add_str(req, "completion", r->completion, r->completion_n) ||
+        external_json_add_str(req, "reference", r->reference, r->reference_n) ||
+        external_json_add_str(req, "data_source", r->data_source, r->data_source ? strlen(r->data_source) : 0) ||
         !cJSON_AddItemToObject(req, "extra", extra)) {
         if (extra && !cJSON_GetObjectItemCaseSensitive(req, "extra")) cJSON_Delete(extra);
         cJSON_Delete(req);
