@@ -406,6 +406,18 @@ int loaded_is_stop(const loaded_model *lm, int id) {
     return 0;
 }
 
+const char *loaded_token_text(void *ud, int id, size_t *len) {
+    const loaded_model *lm = ud;
+    static _Thread_local char one;
+    if (lm->byte_vocab) {
+        if (id < 0 || id >= 256) { *len = 0; return ""; }
+        one = (char)id;
+        *len = 1;
+        return &one;
+    }
+    return bpe_token_bytes(lm->tok, id, len);
+}
+
 long loaded_decode(const loaded_model *lm, const int *ids, int n, char *out, size_t cap) {
     if (!cap) return -1;
     if (lm->byte_vocab) return (long)bytes_decode(ids, (size_t)n, out, cap);

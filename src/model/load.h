@@ -64,6 +64,11 @@ int loaded_encode_prompt(const loaded_model *lm, const char *text, int chat, con
 /* 1 when id ends generation: eos, the chat end-of-turn token, the config's eos. */
 int loaded_is_stop(const loaded_model *lm, int id);
 
+/* The bytes of one token (a byte of a byte-level model, or a BPE token's bytes), in the
+ * shape of engine_params.token_text (ud: the loaded_model); "" for an id out of range.
+ * A byte model's byte lives in thread-local storage until the next call. */
+const char *loaded_token_text(void *ud, int id, size_t *len);
+
 /* Decodes ids[0..n) to text (NUL-terminated, at most cap bytes with the NUL);
  * returns the byte count, or -1 when an id is bad or cap too small. For `generate`. */
 long loaded_decode(const loaded_model *lm, const int *ids, int n, char *out, size_t cap);
