@@ -3,7 +3,9 @@
  * errors, every shaping formula at its boundary lengths with exact values, and hostile
  * completions (10 MB, NUL bytes, invalid UTF-8) through every registered reward in
  * bounded time. */
+#include <dirent.h>
 #include <time.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "check.h"
 #include "tasks/chain.h"
@@ -634,6 +636,61 @@ static void auto_task_case(const char *ds, const char *answer, const char *gt, c
     CHECK(reward_score(f, &in, &out, &e) == 0 && out.correct == 0, "%s other answer: %s correct %d", ds, e.msg, out.correct);
 }
 
+/* code[...] parameters: unknown or contradictory ones are refused by name; isolate=0
+ * (the opt-in unisolated mode, no bubblewrap needed) scores, honours the timeout and
+ * leaves no temp file behind. The isolated default is checked in test_sandbox.c. */
+static void test_code_params(void) {
+    spec_error("code[isolat=0]", "unknown parameter 'isolat'", "known: isolate");
+    spec_error("code[isolate=2]", "isolate=2", NULL);
+    spec_error("code[isolate=yes]", "not an integer", "isolate");
+    spec_error("code[timeout=0]", "timeout=0", NULL);
+    spec_error("code[cpu=-1]", "cpu=-1", NULL);
+    spec_error("code[memory_mb=-5]", "memory_mb=-5", NULL);
+    spec_error("code[isolate=0,memory_mb=256]", "needs isolate=1", NULL);
+    spec_error("code[max_tests=0]", "max_tests=0", NULL);
+    spec_error("code[python=python3]", "not an absolute path", NULL);
+    reward_fn *f = make("code[timeout=3,cpu=2,memory_mb=256,max_tests=8,stop_on_fail=1]");
+    CHECK(f && f != reward_registry_find("code") && f->state, "a parameterised code reward is its own instance");
+    reward_free(f);
+
+    char dir[] = "/tmp/rlvr_code_test_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", dir, 1);
+    const char *ref = "[{\"input\": \"2 3\\n\", \"output\": \"5\\n\"}, {\"input\": \"10 -4\\n\", \"output\": \"6\\n\"}]";
+    reward_input in = input("```python\na, b = map(int, input().split())\nprint(a + b)\n```", ref);
+    reward_output out;
+    CHECK(score("code[isolate=0]", &in, &out) == 1.0 && out.correct == 1, "isolate=0, right: %g", out.reward);
+    CHECK(field(&out, "tests") == 2, "tests field");
+    in = input("print(5)", ref);
+    CHECK_CLOSE(score("code[isolate=0,memory_mb=0]", &in, &out), 0.5, 0, 0, "isolate=0, half right");
+    /* runs in the caller's working directory: the unisolated mode really is unisolated */
+    char cwd[1024], cref[1200];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(cref, sizeof cref, "[{\"input\": \"\", \"output\": \"%s\"}]", cwd);
+    in = input("import os\nprint(os.getcwd())", cref);
+    CHECK(score("code[isolate=0]", &in, &out) == 1.0, "isolate=0 runs in the caller's cwd");
+    in = input("while True: pass", ref);
+    double t0 = now_s();
+    CHECK(score("code[isolate=0,timeout=0.5,stop_on_fail=1]", &in, &out) == 0.0, "loop scores 0");
+    CHECK(now_s() - t0 < 3 * TIME_SCALE, "timeout=0.5 with stop_on_fail: %.2f s", now_s() - t0);
+    DIR *d = opendir(dir);
+    int left = 0;
+    for (struct dirent *de; d && (de = readdir(d));) left += de->d_name[0] != '.';
+    if (d) closedir(d);
+    CHECK(left == 0, "%d temp files left in %s", left, dir);
+    rmdir(dir);
+    /* a TMPDIR that cannot take the file is an error naming it, not a 0 */
+    setenv("TMPDIR", "/nonexistent/rlvr", 1);
+    in = input("print(5)", ref);
+    reward_fn *g = make("code[isolate=0]");
+    rlvr_err e = {0};
+    CHECK(g && reward_score(g, &in, &out, &e) == RLVR_EIO && strstr(e.msg, "/nonexistent/rlvr"), "bad TMPDIR: %s", e.msg);
+    reward_free(g);
+    if (saved) setenv("TMPDIR", saved, 1); else unsetenv("TMPDIR");
+    free(saved);
+}
+
 static void test_task_rewards_via_auto(void) {
     rlvr_err e = {0};
     countdown_params cp = countdown_default_params();
@@ -670,5 +727,6 @@ int main(void) {
     RUN(test_score_guards);
     RUN(test_hostile);
     RUN(test_task_rewards_via_auto);
+    RUN(test_code_params);
     return check_finish("test_rewards");
 }

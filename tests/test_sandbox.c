@@ -374,6 +374,20 @@ static void test_code_via_registry(void) {
     CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 1.0, "correct solution: %s reward %g", e.msg, out.reward);
     in.completion = bad, in.completion_n = strlen(bad);
     CHECK(reward_score(f, &in, &out, &e) == 0 && out.reward == 0.0, "cheating solution: %s reward %g", e.msg, out.reward);
+    /* parameters keep the sandbox unless isolate=0 is asked for: inside it the program
+     * runs in /tmp as uid 65534 and sees no /home */
+    const char *where = "import os\nprint(os.getcwd(), os.getuid() == 65534, os.path.exists('/home'))";
+    const char *wref = "[{\"input\": \"\", \"output\": \"/tmp True False\"}]";
+    in.completion = where, in.completion_n = strlen(where);
+    in.reference = wref, in.reference_n = strlen(wref);
+    reward_fn *g = NULL;
+    CHECK(reward_create("code[timeout=5,memory_mb=256,max_tests=4]", &g, &e) == 0, "%s", e.msg);
+    CHECK(g && reward_score(g, &in, &out, &e) == 0 && out.reward == 1.0, "parameterised code reward is sandboxed: %s reward %g", e.msg, out.reward);
+    reward_free(g);
+    g = NULL;
+    CHECK(reward_create("code[isolate=0]", &g, &e) == 0, "%s", e.msg);
+    CHECK(g && reward_score(g, &in, &out, &e) == 0 && out.reward == 0.0, "isolate=0 is outside the sandbox: %s reward %g", e.msg, out.reward);
+    reward_free(g);
 }
 
 /* many quick sandboxes in a row: a correct program must score 1 every time (bwrap

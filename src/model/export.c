@@ -16,7 +16,7 @@
 #include "formats/hfconfig.h"
 #include "formats/safetensors.h"
 #include "model/export.h"
-#include "tokenizer/bpe_int.h"   /* token attributes (added / special) and the split patterns */
+#include "tokenizer/bpe.h"
 #include "tokenizer/bytes.h"
 #include "tokenizer/chat.h"
 
@@ -140,8 +140,8 @@ static int hf_pre_name(const loaded_model *lm, char *out, size_t cap, rlvr_err *
     else if (n == 2 && !strcmp(jstr(steps[0], "type"), "Split") && !strcmp(jstr(steps[1], "type"), "ByteLevel") &&
              !jbool(steps[1], "use_regex", 1)) {
         const char *re = jstr(cJSON_GetObjectItemCaseSensitive(steps[0], "pattern"), "Regex");
-        if (!strcmp(re, BPE_PAT_LLAMA3)) name = "llama-bpe";
-        else if (!strcmp(re, BPE_PAT_QWEN2)) name = "qwen2";
+        if (!strcmp(re, bpe_pre_regex("llama-bpe"))) name = "llama-bpe";
+        else if (!strcmp(re, bpe_pre_regex("qwen2"))) name = "qwen2";
     }
     cJSON_Delete(tj);
     if (!name)
@@ -177,7 +177,7 @@ static int pre_json(const char *pre, cJSON *root, int *ignore_merges, rlvr_err *
         int qwen = !strcmp(pre, "qwen2");
         cJSON *s = cJSON_CreateObject(), *p = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "type", "Split");
-        cJSON_AddStringToObject(p, "Regex", qwen ? BPE_PAT_QWEN2 : BPE_PAT_LLAMA3);
+        cJSON_AddStringToObject(p, "Regex", bpe_pre_regex(qwen ? "qwen2" : "llama-bpe"));
         cJSON_AddItemToObject(s, "pattern", p);
         cJSON_AddStringToObject(s, "behavior", "Isolated");
         cJSON_AddBoolToObject(s, "invert", 0);
@@ -229,11 +229,10 @@ static int parts_from_bpe(const bpe *b, int vocab, tok_parts *p, rlvr_err *err) 
     if (!p->tokens || !p->types || !p->merges) goto oom;
     for (int i = 0; i < n; i++) {
         const char *s = i < nb ? bpe_token_str(b, i) : NULL;
+        p->types[i] = !s ? 5 : bpe_token_is_special(b, i) ? 3 : bpe_token_is_added(b, i) ? 4 : 1;
         char pad[32];
         if (!s) { snprintf(pad, sizeof pad, "[PAD%d]", i); s = pad; }
         if (!(p->tokens[i] = strdup(s))) goto oom;
-        int a = i < nb ? b->attr[i] : 0;
-        p->types[i] = !(a & BPE_ATTR_USED) ? 5 : (a & BPE_ATTR_SPECIAL) ? 3 : (a & BPE_ATTR_ADDED) ? 4 : 1;
     }
     for (int r = 0; r < nm; r++) {
         int l, rr;
@@ -343,7 +342,7 @@ static int write_hf_tokenizer(const loaded_model *lm, const char *dir, rlvr_err 
     cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
     int nb = bpe_vocab_size(b);
     for (int i = 0; i < nb; i++) {
-        if (!(b->attr[i] & BPE_ATTR_ADDED)) continue;
+        if (!bpe_token_is_added(b, i)) continue;
         cJSON *t = cJSON_CreateObject();
         cJSON_AddNumberToObject(t, "id", i);
         cJSON_AddStringToObject(t, "content", bpe_token_str(b, i));
@@ -351,7 +350,7 @@ static int write_hf_tokenizer(const loaded_model *lm, const char *dir, rlvr_err 
         cJSON_AddBoolToObject(t, "lstrip", 0);
         cJSON_AddBoolToObject(t, "rstrip", 0);
         cJSON_AddBoolToObject(t, "normalized", 0);
-        cJSON_AddBoolToObject(t, "special", (b->attr[i] & BPE_ATTR_SPECIAL) != 0);
+        cJSON_AddBoolToObject(t, "special", bpe_token_is_special(b, i));
         cJSON_AddItemToArray(added, t);
     }
     if ((rc = pre_json(lm->pre, root, &ignore_merges, err))) { cJSON_Delete(root); return rc; }

@@ -1,9 +1,14 @@
 /* code.c: the Python code reward: fence extraction, the test-list reader, the output
  * comparison and the per-case sandbox runs. The solution reaches the sandbox as a
  * read-only file /tmp/solution.py (bwrap --ro-bind-data from a memfd): no host temp
- * file, no argv length limit, and the code cannot rewrite itself between cases. */
+ * file, no argv length limit, and the code cannot rewrite itself between cases. The
+ * unisolated mode (sb.isolate = 0) cannot bind files, so it writes a host temp file. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "core/err.h"
 #include "rewards/code.h"
@@ -119,6 +124,34 @@ static int read_tests(cJSON *root, const char ***in, const char ***out, int *n, 
     return RLVR_OK;
 }
 
+/* Unisolated mode: writes the solution to a new file $TMPDIR/rlvr_code_XXXXXX.py (else
+ * /tmp), mode 0400, its name in path. The caller unlinks it. */
+static int host_solution(const char *code, size_t n, char *path, size_t cap, rlvr_err *err) {
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0]) dir = "/tmp";
+    int k = snprintf(path, cap, "%s/rlvr_code_XXXXXX.py", dir);
+    if (k < 0 || (size_t)k >= cap) return errf(err, RLVR_EIO, "code_score: TMPDIR %.200s is too long", dir);
+    int fd = mkstemps(path, 3);
+    if (fd < 0) return errf(err, RLVR_EIO, "code_score: cannot create %s: %s", path, strerror(errno));
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(fd, code + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            return errf(err, RLVR_EIO, "code_score: writing %s: %s", path, w < 0 ? strerror(e) : "short write");
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, 0400) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(path);
+        return errf(err, RLVR_EIO, "code_score: closing %s: %s", path, strerror(e));
+    }
+    return RLVR_OK;
+}
+
 int code_score(const code_params *p, const char *completion, size_t n, const char *reference,
                size_t ref_n, double *reward, int *n_pass, int *n_tests, rlvr_err *err) {
     if (reward) *reward = 0;
@@ -126,11 +159,11 @@ int code_score(const code_params *p, const char *completion, size_t n, const cha
     if (n_tests) *n_tests = 0;
     if (!p || !reward || (!completion && n) || !reference)
         return errf(err, RLVR_EARG, "code_score: missing params, reward or reference");
-    if (!p->sb.isolate) return errf(err, RLVR_EARG, "code_score: the code reward needs sb.isolate = 1");
     cJSON *root = cJSON_ParseWithLength(reference, ref_n);
     if (!root) return errf(err, RLVR_EFORMAT, "code reference: not valid JSON");
     const char **ins = NULL, **outs = NULL;
     int count = 0, pass = 0;
+    char host_path[4096] = "";
     int rc = read_tests(root, &ins, &outs, &count, p->max_tests, err);
     if (rc) goto done;
     if (n_tests) *n_tests = count;
@@ -141,10 +174,16 @@ int code_score(const code_params *p, const char *completion, size_t n, const cha
 
     sandbox_params sb = p->sb;
     sandbox_file f = { "/tmp/solution.py", completion + off, len };
-    sb.files = &f;
-    sb.n_files = 1;
+    if (sb.isolate) {
+        sb.files = &f;
+        sb.n_files = 1;
+    } else {
+        sb.files = NULL;
+        sb.n_files = 0;
+        if ((rc = host_solution(completion + off, len, host_path, sizeof host_path, err))) goto done;
+    }
     const char *py = p->python ? p->python : "/usr/bin/python3";
-    const char *argv[] = { py, "-I", "-S", "-B", "/tmp/solution.py", NULL };
+    const char *argv[] = { py, "-I", "-S", "-B", sb.isolate ? "/tmp/solution.py" : host_path, NULL };
     for (int i = 0; i < count; i++) {
         sandbox_result r;
         rc = sandbox_run(&sb, argv, ins[i], strlen(ins[i]), &r, err);
@@ -158,6 +197,7 @@ int code_score(const code_params *p, const char *completion, size_t n, const cha
     *reward = (double)pass / count;
     if (n_pass) *n_pass = pass;
 done:
+    if (host_path[0]) unlink(host_path);
     free(ins);
     free(outs);
     cJSON_Delete(root);

@@ -5,7 +5,15 @@
  * is stripped from every line and trailing empty lines are dropped. A case passes only
  * on exit status 0, no timeout, no truncation and matching output: nothing the program
  * prints about itself, and no file it writes, counts. Not a judge for interactive or
- * special-checker problems. */
+ * special-checker problems.
+ *
+ * sb.isolate = 1 (the default) runs each case in the bubblewrap sandbox. sb.isolate = 0
+ * is the unisolated mode, for hosts where bubblewrap cannot run (containers without
+ * user namespaces) and the code is trusted enough: a plain subprocess with the
+ * caller's uid, environment and working directory, the wall clock, the output cap and
+ * CPU/FSIZE/CORE rlimits only (no memory limit, no filesystem or network isolation);
+ * the solution is a private read-only temp file under $TMPDIR (else /tmp), removed
+ * after the last case. */
 #ifndef RLVR_REWARDS_CODE_H
 #define RLVR_REWARDS_CODE_H
 #include <stddef.h>
@@ -13,8 +21,9 @@
 #include "rewards/sandbox.h"
 
 typedef struct {
-    sandbox_params sb;    /* limits per test case (isolate must stay 1) */
-    const char *python;   /* interpreter path inside the sandbox ("/usr/bin/python3") */
+    sandbox_params sb;    /* limits per test case; isolate 1 sandboxed, 0 unisolated (above) */
+    const char *python;   /* interpreter, an absolute path ("/usr/bin/python3"); inside the
+                             sandbox when isolated, on the host when not */
     size_t max_code;      /* longest solution accepted, bytes (256 KiB); longer scores 0 */
     int max_tests;        /* cases run at most; later ones are ignored (64) */
     int stop_on_fail;     /* 1: stop at the first failing case (rest count as failed) (0) */
@@ -36,7 +45,8 @@ int code_output_equal(const char *a, size_t na, const char *b, size_t nb);
  *   [{"input": "...", "output": "..."}, ...]  or  {"inputs": [...], "outputs": [...]}
  * *reward = n_pass / n_tests (tests counted after max_tests). Returns RLVR_EFORMAT for a
  * malformed reference (the data's fault, not the model's), a sandbox error when the
- * supervisor itself fails; a failing solution is RLVR_OK with a low reward.
+ * supervisor itself fails (RLVR_EIO when the unisolated temp file cannot be written);
+ * a failing solution is RLVR_OK with a low reward.
  * n_pass / n_tests may be NULL. */
 int code_score(const code_params *p, const char *completion, size_t n, const char *reference,
                size_t ref_n, double *reward, int *n_pass, int *n_tests, rlvr_err *err);

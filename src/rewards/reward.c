@@ -550,9 +550,15 @@ static const reward_fn AUTO_FN = {"auto", auto_score, NULL, NULL};
 
 /* ---- "code": Python run against the reference's test cases in the sandbox (code.h) ---- */
 
+typedef struct code_state {
+    code_params cp;    /* cp.python points at python below */
+    char python[256];
+} code_state;
+
 static int code_reward_score(const reward_fn *self, const reward_input *in, reward_output *out, rlvr_err *err) {
     if (!in->reference) return errf(err, RLVR_EARG, "%s: the row has no 'reference' (test cases)", self->name);
-    code_params cp = code_default_params();
+    const code_state *st = self->state; /* NULL: the static default instance */
+    code_params cp = st ? st->cp : code_default_params();
     double r = 0;
     int n_pass = 0, n_tests = 0;
     int rc = code_score(&cp, in->completion, in->completion_n, in->reference, in->reference_n, &r, &n_pass, &n_tests, err);
@@ -566,8 +572,53 @@ static int code_reward_score(const reward_fn *self, const reward_input *in, rewa
 }
 
 static const reward_fn CODE_FN = {"code", code_reward_score, NULL, NULL};
+
+/* code[isolate=1,timeout=6,cpu=5,memory_mb=512,max_tests=64,stop_on_fail=0,
+ *      python=/usr/bin/python3]. Isolation stays the default; isolate=0 is an explicit
+ * opt-in, and memory_mb > 0 with isolate=0 is refused (that mode sets no memory limit). */
 static int code_make(const reward_kv *p, int n, reward_fn **out, rlvr_err *err) {
-    return static_make(&CODE_FN, p, n, out, err);
+    static const char *const allowed[] = {"isolate", "timeout", "cpu", "memory_mb", "max_tests",
+                                          "stop_on_fail", "python", NULL};
+    int rc = reward_params_check(p, n, "code", allowed, err);
+    if (rc) return rc;
+    code_state st;
+    memset(&st, 0, sizeof st);
+    st.cp = code_default_params();
+    long isolate, cpu, mem, max_tests, stop;
+    double timeout;
+    if ((rc = reward_param_int(p, n, "code", "isolate", 1, &isolate, err)) ||
+        (rc = reward_param_double(p, n, "code", "timeout", st.cp.sb.wall_s, &timeout, err)) ||
+        (rc = reward_param_int(p, n, "code", "memory_mb", st.cp.sb.mem_mb, &mem, err)) ||
+        (rc = reward_param_int(p, n, "code", "max_tests", st.cp.max_tests, &max_tests, err)) ||
+        (rc = reward_param_int(p, n, "code", "stop_on_fail", 0, &stop, err)) ||
+        (rc = reward_param_str(p, n, "code", "python", st.cp.python, st.python, sizeof st.python, err)))
+        return rc;
+    if (isolate != 0 && isolate != 1) return errf(err, RLVR_ECONFIG, "code: isolate=%ld (0 or 1)", isolate);
+    if (!(timeout > 0 && timeout <= 3600))
+        return errf(err, RLVR_ECONFIG, "code: timeout=%g (seconds, > 0 and <= 3600)", timeout);
+    /* a longer timeout alone should not leave the 5 s CPU limit to end the run first */
+    long cpu_def = param_find(p, n, "timeout") ? (long)ceil(timeout) : st.cp.sb.cpu_s;
+    if ((rc = reward_param_int(p, n, "code", "cpu", cpu_def, &cpu, err))) return rc;
+    if (cpu < 0 || cpu > 3600) return errf(err, RLVR_ECONFIG, "code: cpu=%ld (seconds, 0..3600; 0: no limit)", cpu);
+    if (mem < 0 || mem > (1L << 20)) return errf(err, RLVR_ECONFIG, "code: memory_mb=%ld (0..1048576; 0: no limit)", mem);
+    if (!isolate && param_find(p, n, "memory_mb") && mem > 0)
+        return errf(err, RLVR_ECONFIG, "code: memory_mb=%ld needs isolate=1 (the unisolated mode sets no memory limit)", mem);
+    if (max_tests < 1 || max_tests > 100000) return errf(err, RLVR_ECONFIG, "code: max_tests=%ld (1..100000)", max_tests);
+    if (stop != 0 && stop != 1) return errf(err, RLVR_ECONFIG, "code: stop_on_fail=%ld (0 or 1)", stop);
+    if (st.python[0] != '/') return errf(err, RLVR_ECONFIG, "code: python=%s is not an absolute path", st.python);
+    st.cp.sb.isolate = (int)isolate;
+    st.cp.sb.wall_s = timeout;
+    st.cp.sb.cpu_s = (int)cpu;
+    st.cp.sb.mem_mb = isolate ? (int)mem : 0;
+    st.cp.max_tests = (int)max_tests;
+    st.cp.stop_on_fail = (int)stop;
+    reward_fn *f = reward_alloc("code", code_reward_score, sizeof st, NULL);
+    if (!f) return errf(err, RLVR_ENOMEM, "code: out of memory");
+    code_state *fs = f->state;
+    memcpy(fs, &st, sizeof st);
+    fs->cp.python = fs->python;
+    *out = f;
+    return RLVR_OK;
 }
 
 static int static_make(const reward_fn *dflt, const reward_kv *p, int n, reward_fn **out, rlvr_err *err) {
@@ -602,7 +653,9 @@ static const reward_entry CORE_REWARDS[] = {
     {"chain", "R-Horizon chain of arith problems: 1 only when every answer is right; ground_truth \"76,228,343\"", &CHAIN_FN, CHAIN_FN_make},
     {"chain_step", "R-Horizon chain: fraction of the chained answers right", &CHAIN_STEP_FN, CHAIN_STEP_FN_make},
     {"code", "Python solution (last ```python block) run on the reference's test cases "
-             "([{\"input\",\"output\"}]) in the bubblewrap sandbox; reward = fraction passed; fields pass_rate, tests",
+             "([{\"input\",\"output\"}]) in the bubblewrap sandbox; reward = fraction passed; params isolate=1 "
+             "(0: unisolated subprocess, trusted code only), timeout=6, cpu=5 (= timeout when that is set), "
+             "memory_mb=512, max_tests=64, stop_on_fail=0, python=/usr/bin/python3; fields pass_rate, tests",
      &CODE_FN, code_make},
 };
 

@@ -83,6 +83,14 @@ const char *bpe_token_str(const bpe *b, int id);
 int bpe_token_id(const bpe *b, const char *s);
 /* 1 when id is an added token marked special (control), else 0. */
 int bpe_token_is_special(const bpe *b, int id);
+/* 1 when id is an added token (added_tokens[] of tokenizer.json, GGUF types 3 and 4),
+ * special or not, else 0. */
+int bpe_token_is_added(const bpe *b, int id);
+
+/* The Split regex (PCRE2 syntax, exactly as tokenizer.json spells it) behind a
+ * llama.cpp pre-tokenizer name: "gpt2" and "smollm" -> GPT-2's, "llama-bpe" (alias
+ * "llama3") -> Llama-3's, "qwen2" -> Qwen2's; NULL for any other name. */
+const char *bpe_pre_regex(const char *pre);
 
 /* Merges in rank order: *left / *right are token ids. RLVR_EARG if rank is out of range. */
 int bpe_n_merges(const bpe *b);

@@ -314,6 +314,18 @@ int bpe_token_is_special(const bpe *b, int id) {
     return b && id >= 0 && id < b->n_ids && (b->attr[id] & BPE_ATTR_SPECIAL) != 0;
 }
 
+int bpe_token_is_added(const bpe *b, int id) {
+    return b && id >= 0 && id < b->n_ids && (b->attr[id] & BPE_ATTR_ADDED) != 0;
+}
+
+const char *bpe_pre_regex(const char *pre) {
+    if (!pre) return NULL;
+    if (!strcmp(pre, "gpt2") || !strcmp(pre, "smollm")) return BPE_PAT_GPT2;
+    if (!strcmp(pre, "llama-bpe") || !strcmp(pre, "llama3")) return BPE_PAT_LLAMA3;
+    if (!strcmp(pre, "qwen2")) return BPE_PAT_QWEN2;
+    return NULL;
+}
+
 int bpe_n_merges(const bpe *b) { return b ? b->n_merges : 0; }
 
 int bpe_merge(const bpe *b, int rank, int *left, int *right) {
