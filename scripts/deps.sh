@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages rlvr needs, only when one is missing. Silent and fast
 # (one dpkg-query) when everything is there. Runs apt-get as root, or through sudo.
-PKGS="gcc make libcjson-dev libpcre2-dev libutf8proc-dev libgmp-dev libopenblas-openmp-dev unzip python3-pip python3 bubblewrap"
+PKGS="gcc make libcjson-dev libpcre2-dev libutf8proc-dev libgmp-dev libopenblas-openmp-dev unzip python3-pip python3 bubblewrap chromium"
 [ -n "$RLVR_EXTRA_PKGS" ] && PKGS="$PKGS $RLVR_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

@@ -14,4 +14,5 @@ typedef struct { int tty; double t0; } gen_progress;
 void engine_progress_print(const engine_stats *st, void *ud); /* ud: gen_progress */
 
 int cmd_eval(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 #endif

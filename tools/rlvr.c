@@ -618,6 +618,7 @@ static void usage(FILE *f) {
             "  data      write a built-in task's problems as JSONL\n"
             "  generate  sample text from a model (HF dir or GGUF; KV cache, greedy or top-k/p)\n"
             "  eval      pass@k, maj@k and CoT-pass@k of a model on held-out arith problems\n"
+            "  report    an HTML report of a run (curves, pass@k, examples) + JSON/CSV\n"
             "  score     score completions (JSONL on stdin) with registered rewards\n"
             "  export    write a model as a Hugging Face directory or a GGUF file\n"
             "  inspect   describe a model: architecture, sizes, dtypes, tokenizer, template\n"
@@ -643,6 +644,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     if (!strcmp(cmd, "score")) return cmd_score(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     fprintf(stderr, "rlvr: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
