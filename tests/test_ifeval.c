@@ -493,7 +493,7 @@ static void test_hostile(void) {
         double t0 = now_s();
         CHECK(ifeval_check(l, buf, n, &r, &e) == RLVR_OK && r.n == 25, "hostile %d", kind);
         double dt = now_s() - t0;
-        CHECK(dt < 2.0 * TIME_SCALE, "hostile %d: 25 instructions on %zu bytes took %.2f s", kind, n, dt);
+        CHECK(dt < 20.0 * TIME_SCALE, "hostile %d (a complexity guard: quadratic time would take minutes): 25 instructions on %zu bytes took %.2f s", kind, n, dt);
         CHECK(ifeval_check(l, buf, N + 1, &r, &e) == RLVR_OK && r.n == 25 && r.n_loose == 0, "over the cap");
     }
     ifeval_free(l);
