@@ -20,6 +20,12 @@ static void record(const grpo_progress *pr, void *ud) {
     n_steps_seen++;
 }
 
+static grpo_progress last_pr;
+static void record_last(const grpo_progress *pr, void *ud) {
+    (void)ud;
+    if (!pr->is_eval) last_pr = *pr;
+}
+
 static int stop_after = -1;
 static volatile int *stop_flag;
 static void stopper(const grpo_progress *pr, void *ud) {
@@ -46,6 +52,9 @@ static grpo_params params(const char *extra) {
     p.out_dir = NULL;
     p.reward_spec = "arith";
     p.reward_cmd = "";
+    p.chat_template = p.system = p.data_path = p.prompt_template = p.eval_path = "";
+    p.prompt_key = "prompt", p.answer_key = "ground_truth", p.data_source_key = "data_source";
+    p.n_stop = 0;
     cfg_free(c);
     return p;
 }
@@ -152,6 +161,50 @@ static void test_grpo(void) {
     CHECK(first[0].reward_mean >= 0 && first[0].reward_mean <= 1, "server rewards in [0,1]: %g", first[0].reward_mean);
     x.reward_cmd = "/nonexistent/reward-server";
     CHECK(grpo_run(&x, NULL, NULL, &r1, &e) != 0 && strstr(e.msg, "nonexistent"), "a missing server is an error naming it: %s", e.msg);
+    /* dynamic sampling: groups without reward variance are dropped and more batches drawn,
+     * up to algo.max_gen_batches; both outcomes are reported */
+    grpo_params d = params("algo.dynamic_sampling=true");
+    d.steps = 1, d.max_gen_batches = 3;
+    char rs[300], rcmd[340];
+    snprintf(rs, sizeof rs, "%s/parity_reward.py", dir); /* reward = parity of the completion's byte sum: varies in every group */
+    FILE *rf = fopen(rs, "w");
+    CHECK(rf != NULL, "open %s", rs);
+    if (rf) {
+        fputs("import sys, json\nfor line in sys.stdin:\n    q = json.loads(line)\n"
+              "    print(json.dumps({'id': q['id'], 'reward': float(sum(q['completion'].encode()) % 2)}), flush=True)\n", rf);
+        fclose(rf);
+    }
+    snprintf(rcmd, sizeof rcmd, "/usr/bin/python3 %s", rs);
+    d.reward_cmd = rcmd;
+    CHECK(grpo_run(&d, record_last, NULL, &r1, &e) == 0, "%s", e.msg);
+    d.reward_cmd = "";
+    CHECK(last_pr.gen_batches >= 1 && last_pr.gen_batches <= 3 && last_pr.filled == 1 && last_pr.kept_groups == d.prompts_per_step &&
+              last_pr.groups_drawn == last_pr.gen_batches * d.prompts_per_step,
+          "groups with signal fill the step (refilling past equal-parity groups): %d batches, filled %d, kept %d",
+          last_pr.gen_batches, last_pr.filled, last_pr.kept_groups);
+    d.reward_spec = "arith[correct=0.5,wrong=0.5]"; /* constant: no group has signal */
+    CHECK(grpo_run(&d, record_last, NULL, &r1, &e) == 0, "%s", e.msg);
+    CHECK(last_pr.gen_batches == 3 && last_pr.filled == 0 && last_pr.kept_groups == 0 && last_pr.groups_drawn == 3 * d.prompts_per_step,
+          "no signal: draws up to the limit and says so: %d batches, filled %d, kept %d, drawn %d", last_pr.gen_batches, last_pr.filled,
+          last_pr.kept_groups, last_pr.groups_drawn);
+    /* a JSONL dataset trains the same way, with rows routed to their verifier */
+    char jp[300];
+    snprintf(jp, sizeof jp, "%s/train.jsonl", dir);
+    FILE *jf = fopen(jp, "w");
+    CHECK(jf != NULL, "open %s", jp);
+    if (jf) {
+        fputs("{\"prompt\":\"x:5;a=x+3;?\",\"ground_truth\":\"8\",\"data_source\":\"arith\"}\n", jf);
+        fputs("{\"prompt\":\"b=4+4;?\",\"ground_truth\":\"8\",\"data_source\":\"arith\"}\n", jf);
+        fputs("{\"prompt\":\"c=9-2;?\",\"ground_truth\":\"7\",\"data_source\":\"arith\"}\n", jf);
+        fclose(jf);
+    }
+    grpo_params j = params(NULL);
+    j.data_path = jp, j.reward_spec = "", j.steps = 2, j.eval_n = 0;
+    n_steps_seen = 0;
+    CHECK(grpo_run(&j, record, NULL, &r1, &e) == 0 && n_steps_seen == 2, "JSONL run: %s", e.msg);
+    jf = fopen(jp, "a");
+    if (jf) { fputs("{\"prompt\":\"d=1+1;?\"}\n", jf); fclose(jf); }
+    CHECK(grpo_run(&j, NULL, NULL, &r1, &e) == RLVR_EFORMAT && strstr(e.msg, "train.jsonl:4"), "a bad row names file:line: %s", e.msg);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -501,29 +501,34 @@ static int cmd_inspect(int argc, char **argv) {
 }
 
 static const char *TRAIN_HELP =
-    "usage: rlvr train [recipe.toml] model=DIR [key=value ...]\n"
-    "GRPO-family RL on the built-in arith task, starting from a model directory\n"
-    "(e.g. the output of rlvr sft). Each step: prompts -> n samples each -> rewards\n"
-    "-> advantages -> policy loss -> AdamW. Reports held-out greedy accuracy before\n"
-    "and after; writes OUT_DIR/{config.toml,metrics.jsonl,model/}.\n"
+    "usage: rlvr train [recipe.toml] model=PATH [key=value ...]\n"
+    "GRPO-family RL from a model (rlvr's byte-level models, a Hugging Face directory or\n"
+    "a GGUF file) on the built-in arith task or a JSONL dataset (data.path). Each step:\n"
+    "prompts -> n samples each (rollout engine) -> rewards -> filters -> advantages ->\n"
+    "policy loss -> AdamW. Evaluates held-out problems before, every eval.every steps and\n"
+    "after; writes OUT_DIR/{config.toml,metrics.jsonl,samples.jsonl,tb/,eval/,checkpoints/,model/}.\n"
     "keys (defaults):\n"
-    "  seed=1 threads=0 out_dir=runs/grpo model=(required)\n"
+    "  seed=1 threads=0 out_dir=runs/grpo model=(required) chat=false system=\"\" chat_template=\"\"\n"
+    "  data.path=\"\" (JSONL; empty: the arith task) data.prompt_key=prompt data.answer_key=ground_truth\n"
+    "  data.data_source_key=data_source data.template=\"\" (e.g. \"{prompt} Think step by step.\")\n"
     "  task.difficulties=[1,2] task.max_val=99 task.max_result=999 task.ops=\"+-*\" task.template=0\n"
     "  train.steps=100 train.lr=1e-4 train.schedule=constant train.warmup_steps=0 train.weight_decay=0\n"
     "  train.grad_clip=1.0 train.beta1=0.9 train.beta2=0.99 train.max_tokens=4096\n"
-    "  rollout.prompts_per_step=16 rollout.n=8 rollout.max_new_tokens=48\n"
+    "  rollout.prompts_per_step=16 rollout.n=8 rollout.max_new_tokens=48 rollout.slots=128 rollout.stop=[]\n"
     "  rollout.temperature=1.0 rollout.top_k=0 rollout.top_p=1.0 rollout.min_p=0\n"
     "  algo.adv_estimator=grpo (dr_grpo lite rloo reinforce_pp reinforce_pp_baseline)\n"
     "  algo.clip_mode=ppo (dual gppo none) algo.clip_low=0.2 algo.clip_high=0.2 algo.clip_c=3\n"
     "  algo.ratio_level=token (sequence = GSPO) algo.loss_agg=token_mean (seq_mean_token_mean\n"
     "  seq_mean_token_sum seq_mean_token_sum_norm) algo.entropy_coef=0\n"
     "  algo.kl_coef=0 algo.kl_estimator=k3 (k1 k2) algo.kl_clamp=10 algo.ref_reset_every=0\n"
-    "  algo.ref_reset_optimizer=false\n"
-    "  algo.ppo_epochs=1 algo.minibatches=1 algo.dynamic_sampling=false (drop zero-variance groups)\n"
+    "  algo.ref_reset_optimizer=false algo.ppo_epochs=1 algo.minibatches=1\n"
+    "  algo.dynamic_sampling=false (drop zero-variance groups and draw again, up to algo.max_gen_batches=3)\n"
     "  algo.pass_rate_low=0 algo.pass_rate_high=1 (keep groups in this band) algo.mask_truncated=false\n"
-    "  eval.every=25 eval.n=200 eval.difficulties=[1,2,3]\n"
+    "  eval.every=25 eval.n=200 (problems per group) eval.difficulties=[1,2,3] eval.path=\"\" (JSONL)\n"
+    "  eval.samples=1 eval.k=[1] eval.temperature=0 (greedy) eval.top_p=1 eval.max_new_tokens=(rollout's)\n"
     "  reward.cmd=\"\" (e.g. \"python3 examples/my_reward.py\": a long-running reward server; replaces the spec)\n"
-    "  reward.spec=arith (any reward spec, e.g. \"arith + length_budget[budget=8]:0.1\"; docs/verifiers.md)\n"
+    "  reward.spec=\"\" (arith for the task, auto for datasets; any spec, e.g. \"arith + length_budget[budget=8]:0.1\")\n"
+    "  log.tensorboard=true log.samples=4 (samples.jsonl lines per logged step) log.samples_every=0 (at evals)\n"
     "  train.save_every=0 (also at the end and on SIGTERM/SIGINT) train.keep_last=3\n"
     "  resume=false (continue from the newest verified checkpoint in out_dir) resume_force=false\n";
 
@@ -531,8 +536,8 @@ static void grpo_progress_print(const grpo_progress *pr, void *ud) {
     progress_ctx *pc = ud;
     if (pr->is_eval) {
         if (pc->tty) fputc('\n', stderr);
-        fprintf(stderr, "eval  step %5d  held-out greedy exact match:", pr->step);
-        for (int d = 0; d < pr->n_acc; d++) fprintf(stderr, "  %5.1f%%", 100 * pr->acc_eval[d]);
+        fprintf(stderr, "eval  step %5d  held-out pass@1:", pr->step);
+        for (int d = 0; d < pr->n_acc; d++) fprintf(stderr, "  %s %5.1f%%", pr->acc_name[d], 100 * pr->acc_eval[d]);
         fprintf(stderr, "\n");
         return;
     }
@@ -597,11 +602,23 @@ static int cmd_train(int argc, char **argv) {
         cfg_free(c);
         return 0;
     }
-    printf("train done in %.1fs (%d skipped steps). Held-out greedy exact match (n=%d per difficulty):\n", r.seconds, r.skipped, p.eval_n);
-    printf("  %-12s %8s %8s %8s\n", "difficulty", "before", "after", "change");
-    for (int d = 0; d < p.n_eval_diffs; d++) {
-        double b = r.acc_before[d], a = r.acc_after[d], se = sqrt((b * (1 - b) + a * (1 - a)) / (p.eval_n > 0 ? p.eval_n : 1));
-        printf("  %-12d %7.1f%% %7.1f%% %+6.1f pts (+-%.1f, 95%% CI)\n", p.eval_diffs[d], 100 * b, 100 * a, 100 * (a - b), 196 * se);
+    printf("train done in %.1fs (%d skipped steps).\n", r.seconds, r.skipped);
+    if (r.n_cmp) {
+        printf("held-out evaluation, first vs last (%d sample%s per problem, temperature %g; 95%% bootstrap intervals,\n"
+               "the change's interval paired over the same problems):\n", p.eval_samples, p.eval_samples > 1 ? "s" : "",
+               p.eval_sampling.temperature);
+        printf("  %-14s %-7s %-22s %-22s %s\n", "group", "metric", "before", "after", "change");
+        for (int i = 0; i < r.n_cmp; i++) {
+            const grpo_cmp *q = &r.cmp[i];
+            char mt[16], bf[32], af[32];
+            snprintf(mt, sizeof mt, "pass@%d", q->k);
+            snprintf(bf, sizeof bf, "%5.1f%% [%4.1f, %4.1f]", 100 * q->before, 100 * q->before_lo, 100 * q->before_hi);
+            snprintf(af, sizeof af, "%5.1f%% [%4.1f, %4.1f]", 100 * q->after, 100 * q->after_lo, 100 * q->after_hi);
+            int sig = q->diff_lo > 0 || q->diff_hi < 0;
+            printf("  %-14s %-7s %-22s %-22s %+5.1f pts [%+.1f, %+.1f]%s\n", q->group, mt, bf, af, 100 * q->diff, 100 * q->diff_lo,
+                   100 * q->diff_hi, sig ? " *" : "");
+        }
+        printf("  (* the interval of the change excludes 0)\n");
     }
     if (p.out_dir) printf("  model: %s/model\n", p.out_dir);
     cfg_free(c);

@@ -106,8 +106,8 @@ int ckpt_save(const char *out_dir, const model *m, const model *ref, const ckpt_
     free(names);
     if (!rc) {
         char js[512];
-        int n = snprintf(js, sizeof js, "{\"step\": %d, \"t_adam\": %d, \"skipped\": %d, \"seed\": \"%llu\"}\n", st->step, st->t_adam,
-                         st->skipped, (unsigned long long)st->seed);
+        int n = snprintf(js, sizeof js, "{\"step\": %d, \"t_adam\": %d, \"skipped\": %d, \"seed\": \"%llu\", \"cursor\": \"%llu\"}\n",
+                         st->step, st->t_adam, st->skipped, (unsigned long long)st->seed, (unsigned long long)st->cursor);
         snprintf(path, sizeof path, "%s/state.json", tmp);
         rc = fs_write_atomic(path, js, (size_t)n, err);
     }
@@ -241,6 +241,8 @@ int ckpt_load(const char *dir, model *m, model *ref, ckpt_state *st, rlvr_err *e
     }
     st->step = s->valueint, st->t_adam = t->valueint, st->skipped = k->valueint;
     st->seed = strtoull(sd->valuestring, NULL, 10);
+    const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "cursor"); /* absent before the cursor was saved: 0 */
+    st->cursor = cJSON_IsString(cu) ? strtoull(cu->valuestring, NULL, 10) : 0;
     cJSON_Delete(j);
     return RLVR_OK;
 }

@@ -5,7 +5,7 @@
  * The directory is built under a temporary name and renamed into place, so a reader
  * sees a whole checkpoint or none; resume takes the newest one whose manifest
  * verifies. Every random stream of the trainer is derived from (seed, step, ...),
- * so the step counter is the whole data cursor and RNG state. */
+ * so the step counter and the problem cursor are the whole data and RNG state. */
 #ifndef RLVR_CKPT_H
 #define RLVR_CKPT_H
 #include <stdint.h>
@@ -19,6 +19,7 @@ typedef struct {
     int t_adam;        /* AdamW's bias-correction counter */
     int skipped;       /* refused steps so far */
     uint64_t seed;
+    uint64_t cursor;   /* problems drawn so far (dynamic sampling draws a varying number per step) */
 } ckpt_state;
 
 /* Writes checkpoint `st->step` of m (params and Adam moments) and, when ref is not

@@ -1,7 +1,12 @@
-/* grpo.c: the GRPO-family RL loop on the built-in arith task (byte-level models),
- * with optional KL to a frozen reference and ProRL-style reference resets.
- * Not yet here: datasets from JSONL, pretrained BPE models, curricula, resumable
- * checkpoints (see the trainer issue). */
+/* grpo.c: the GRPO-family RL loop (grpo.h). A step draws prompts from the problem source,
+ * samples a group per prompt through the rollout engine, scores each sample, keeps the
+ * groups that carry signal (dynamic sampling draws more generation batches until the
+ * batch is full or max_gen_batches is reached), computes advantages over the kept
+ * groups and runs ppo_epochs x minibatches of loss, backward and AdamW.
+ * Determinism: problem j of the run is a pure function of (seed, j) (arith) or of the
+ * seeded epoch order (datasets), and generation batch b of step s samples from the
+ * streams of engine seed rng_derive(seed, s, b); the problem cursor is checkpointed, so
+ * a resumed run draws exactly what a straight run would. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +17,20 @@
 #endif
 #include "core/err.h"
 #include "core/fs.h"
-#include "model/decode.h"
+#include "core/rng.h"
+#include "eval/evaluate.h"
+#include "eval/passk.h"
+#include "formats/safetensors.h"
+#include "model/export.h"
 #include "model/io.h"
-#include "tokenizer/bytes.h"
+#include "model/load.h"
 #include "rewards/extserver.h"
 #include "rewards/reward.h"
+#include "rollout/engine.h"
+#include "tasks/dataset.h"
 #include "train/ckpt.h"
 #include "train/grpo.h"
+#include "train/tblog.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -26,117 +38,541 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
-    memset(p, 0, sizeof *p);
-    long long v;
-    double d;
-    const char *s;
-    int rc;
-#define I(key, def, lo, hi, dst) do { if ((rc = cfg_int_range(c, key, def, lo, hi, &v, err))) return rc; dst = (int)v; } while (0)
-#define F(key, def, lo, hi, dst) do { if ((rc = cfg_float_range(c, key, def, lo, hi, &d, err))) return rc; dst = (float)d; } while (0)
-#define E(key, def, parse, dst, what) do { if ((rc = cfg_str(c, key, def, &s, err))) return rc; \
-        int k_ = parse(s); if (k_ < 0) return cfg_errf(c, key, err, "%s must be one of %s, got \"%s\"", key, what, s); dst = k_; } while (0)
-    if ((rc = cfg_int_range(c, "seed", 1, 0, 1LL << 62, &v, err))) return rc;
-    p->seed = (uint64_t)v;
-    if ((rc = cfg_str(c, "model", NULL, &p->model_dir, err))) return rc;
-    p->task = arith_default_params();
-    I("task.max_val", p->task.max_val, 1, 9999, p->task.max_val);
-    I("task.max_result", p->task.max_result, 1, 999999, p->task.max_result);
-    I("task.template", 0, 0, ARITH_N_TEMPLATES - 1, p->task.template_id);
-    if ((rc = cfg_str(c, "task.ops", "+-*", &s, err))) return rc;
-    p->task.ops_mask = (strchr(s, '+') ? ARITH_OP_ADD : 0) | (strchr(s, '-') ? ARITH_OP_SUB : 0) | (strchr(s, '*') ? ARITH_OP_MUL : 0) | (strchr(s, '/') ? ARITH_OP_DIV : 0);
-    if (!p->task.ops_mask || strspn(s, "+-*/") != strlen(s)) return cfg_errf(c, "task.ops", err, "task.ops must be made of + - * /, got \"%s\"", s);
-    p->task.split = ARITH_SPLIT_TRAIN;
-    long long dd[SFT_MAX_EVAL_DIFFS], defd[] = {1, 2}, defe[] = {1, 2, 3};
-    if ((rc = cfg_int_list(c, "task.difficulties", defd, 2, dd, SFT_MAX_EVAL_DIFFS, &p->n_diffs, err))) return rc;
-    for (int i = 0; i < p->n_diffs; i++) {
-        if (dd[i] < 1 || dd[i] > ARITH_MAX_OPS) return cfg_errf(c, "task.difficulties", err, "task.difficulties: %lld outside 1..%d", dd[i], ARITH_MAX_OPS);
-        p->diffs[i] = (int)dd[i];
+/* ---- problem source: the arith generator or a JSONL dataset -------------------------- */
+
+typedef struct {
+    const grpo_params *p;
+    dataset *data;        /* JSONL rows (shuffled per epoch), NULL for arith */
+    uint64_t epoch;       /* data: the epoch whose order `data` holds */
+    char *jsonl;          /* arith: one generation batch as JSONL text */
+} source;
+
+/* Shuffles data into the order of epoch e: the file order shuffled once per epoch
+ * 0..e, each with its own stream, so any epoch is reached the same way on resume. */
+static void source_seek_epoch(source *s, uint64_t e) {
+    if (e < s->epoch) return; /* never goes back within a run */
+    for (uint64_t k = s->epoch + 1; k <= e; k++) dataset_shuffle(s->data, rng_derive(s->p->seed, 0xE90C, k));
+    s->epoch = e;
+}
+
+/* Rows cursor..cursor+P of the run into rows[]; *batch owns them for arith (freed by the
+ * caller after the step), data rows belong to the source. */
+static int source_draw(source *s, uint64_t cursor, int P, const dataset_row **rows, dataset **batch, rlvr_err *err) {
+    *batch = NULL;
+    if (s->data) {
+        uint64_t n = (uint64_t)dataset_count(s->data);
+        for (int i = 0; i < P; i++) {
+            uint64_t j = cursor + (uint64_t)i;
+            source_seek_epoch(s, j / n);
+            rows[i] = dataset_row_at(s->data, (int)(j % n));
+        }
+        return RLVR_OK;
     }
-    if (!p->n_diffs) return cfg_errf(c, "task.difficulties", err, "task.difficulties must not be empty");
-    I("train.steps", 100, 0, 100000000, p->steps);
-    I("rollout.prompts_per_step", 16, 1, 4096, p->prompts_per_step);
-    I("rollout.n", 8, 1, 1024, p->group_size);
-    I("rollout.max_new_tokens", 48, 1, 8192, p->max_new_tokens);
-    p->sampling = sampler_default_params();
-    F("rollout.temperature", 1.0, 0, 100, p->sampling.temperature);
-    I("rollout.top_k", 0, 0, 1 << 24, p->sampling.top_k);
-    F("rollout.top_p", 1.0, 1e-6, 1, p->sampling.top_p);
-    F("rollout.min_p", 0.0, 0, 0.999, p->sampling.min_p);
-    p->adv = adv_default_params();
-    E("algo.adv_estimator", "grpo", adv_kind_parse, p->adv.kind, "grpo, dr_grpo, lite, rloo, reinforce_pp, reinforce_pp_baseline");
-    F("algo.adv_eps", 1e-6, 0, 1, p->adv.eps);
-    p->loss = loss_default_params();
-    E("algo.clip_mode", "ppo", clip_mode_parse, p->loss.clip, "ppo, dual, gppo, none");
-    if ((rc = cfg_str(c, "algo.ratio_level", "token", &s, err))) return rc;
-    if (!strcmp(s, "token")) p->loss.level = RATIO_TOKEN;
-    else if (!strcmp(s, "sequence")) p->loss.level = RATIO_SEQUENCE;
-    else return cfg_errf(c, "algo.ratio_level", err, "algo.ratio_level must be token or sequence (GSPO), got \"%s\"", s);
-    F("algo.clip_low", 0.2, 0, 1, p->loss.clip_low);
-    F("algo.clip_high", 0.2, 0, 10, p->loss.clip_high);
-    F("algo.clip_c", 3.0, 1, 100, p->loss.clip_c);
-    E("algo.loss_agg", "token_mean", agg_mode_parse, p->loss.agg, "token_mean, seq_mean_token_mean, seq_mean_token_sum, seq_mean_token_sum_norm");
-    F("algo.entropy_coef", 0, -10, 10, p->loss.entropy_coef);
-    F("algo.kl_coef", 0, 0, 100, p->loss.kl_coef);
-    E("algo.kl_estimator", "k3", kl_kind_parse, p->loss.kl, "k1, k2, k3");
-    F("algo.kl_clamp", 10, 0, 1e6, p->loss.kl_clamp);
-    I("algo.ref_reset_every", 0, 0, 100000000, p->ref_reset_every);
-    if ((rc = cfg_bool(c, "algo.ref_reset_optimizer", 0, &p->ref_reset_optimizer, err))) return rc;
-    I("algo.ppo_epochs", 1, 1, 100, p->ppo_epochs);
-    I("algo.minibatches", 1, 1, 4096, p->minibatches);
-    if ((rc = cfg_bool(c, "algo.dynamic_sampling", 0, &p->dynamic_sampling, err))) return rc;
-    F("algo.pass_rate_low", 0, 0, 1, p->pass_rate_low);
-    F("algo.pass_rate_high", 1, 0, 1, p->pass_rate_high);
-    if (p->pass_rate_low > p->pass_rate_high)
-        return cfg_errf(c, "algo.pass_rate_low", err, "algo.pass_rate_low (%g) is above algo.pass_rate_high (%g)", p->pass_rate_low, p->pass_rate_high);
-    if ((rc = cfg_bool(c, "algo.mask_truncated", 0, &p->mask_truncated, err))) return rc;
-    I("train.max_tokens", 4096, 64, 1 << 22, p->max_tokens);
-    p->loss.norm_len = (float)p->max_new_tokens;
-    p->opt = adamw_default_params();
-    F("train.lr", 1e-4, 0, 10, p->opt.lr);
-    F("train.weight_decay", 0.0, 0, 10, p->opt.weight_decay);
-    F("train.grad_clip", 1.0, 0, 1e9, p->opt.grad_clip);
-    F("train.beta1", 0.9, 0, 0.999999, p->opt.beta1);
-    F("train.beta2", 0.99, 0, 0.999999, p->opt.beta2);
-    E("train.schedule", "constant", lr_schedule_kind, p->sched.kind, "constant, linear, cosine");
-    I("train.warmup_steps", 0, 0, 100000000, p->sched.warmup_steps);
-    F("train.min_lr_ratio", 0.1, 0, 1, p->sched.min_ratio);
-    p->sched.total_steps = p->steps;
-    I("eval.every", 25, 0, 100000000, p->eval_every);
-    I("eval.n", 200, 0, 1000000, p->eval_n);
-    if ((rc = cfg_int_list(c, "eval.difficulties", defe, 3, dd, SFT_MAX_EVAL_DIFFS, &p->n_eval_diffs, err))) return rc;
-    for (int i = 0; i < p->n_eval_diffs; i++) {
-        if (dd[i] < 1 || dd[i] > ARITH_MAX_OPS) return cfg_errf(c, "eval.difficulties", err, "eval.difficulties: %lld outside 1..%d", dd[i], ARITH_MAX_OPS);
-        p->eval_diffs[i] = (int)dd[i];
+    const grpo_params *p = s->p;
+    size_t used = 0;
+    for (int i = 0; i < P; i++) {
+        uint64_t j = cursor + (uint64_t)i;
+        arith_params tp = p->task;
+        rng_t pick;
+        rng_seed(&pick, p->seed, rng_derive(p->seed, 0xD1FF, j));
+        tp.n_ops = p->diffs[rng_below(&pick, p->n_diffs)];
+        arith_problem pb;
+        size_t k;
+        int rc = arith_generate(&tp, p->seed, j, &pb, err);
+        if (!rc) rc = arith_to_jsonl(&pb, s->jsonl + used, ARITH_JSONL_CAP, &k, err);
+        if (rc) return rc;
+        used += k;
+        s->jsonl[used++] = '\n';
     }
-    if ((rc = cfg_str(c, "reward.spec", "arith", &p->reward_spec, err))) return rc;
-    if ((rc = cfg_str(c, "reward.cmd", "", &p->reward_cmd, err))) return rc;
-    if ((rc = cfg_str(c, "out_dir", "runs/grpo", &s, err))) return rc;
-    p->out_dir = *s ? s : NULL;
-    I("train.save_every", 0, 0, 100000000, p->save_every);
-    I("train.keep_last", 3, 1, 1000000, p->keep_last);
-    I("threads", 0, 0, 1024, p->threads);
-#undef I
-#undef F
-#undef E
+    dataset_params dp = dataset_default_params();
+    int rc = dataset_load_mem("arith", s->jsonl, used, &dp, batch, NULL, err);
+    if (rc) return rc;
+    for (int i = 0; i < P; i++) rows[i] = dataset_row_at(*batch, i);
     return RLVR_OK;
 }
 
-/* one sampled response */
+/* ---- one sampled response -------------------------------------------------------------- */
 typedef struct {
-    int *tok;       /* BOS + prompt + response (max_len) */
-    float *old;     /* sampler log-prob of response token k */
-    int plen, len;  /* prompt length (with BOS), total length */
-    int done, truncated;
+    const dataset_row *row;
+    int *prompt, plen;    /* prompt ids (shared by the group; owned by sample 0 of the group) */
+    engine_sample es;     /* response ids and the sampler's log-probs */
+    char *text;           /* the response as text (the stop token left out) */
+    size_t text_n;
     float reward, adv;
+    int correct;          /* reward_output_correct: 1, 0, or -1 (no verdict) */
 } sample;
 
-static int eval_all(model *m, const arith_problem *ev, const grpo_params *p, double *acc, rlvr_err *err) {
-    for (int d = 0; d < p->n_eval_diffs; d++) {
-        int rc = sft_eval_greedy(m, ev + (size_t)d * p->eval_n, p->eval_n, p->max_new_tokens, &acc[d], NULL, 0, err);
+static void sample_free(sample *x, int owns_prompt) {
+    if (owns_prompt) free(x->prompt);
+    engine_samples_free(&x->es, 1);
+    free(x->text);
+    memset(x, 0, sizeof *x);
+}
+
+/* Appends a JSON string literal of s[0..n) (invalid UTF-8 bytes become U+FFFD). */
+static void json_str(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c), i++;
+        else if (c < 0x20) fprintf(f, "\\u%04x", c), i++;
+        else if (c < 0x80) fputc(c, f), i++;
+        else {
+            int len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+            int ok = len && i + len <= n;
+            for (int k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+            if (ok && len == 3 && c == 0xE0 && (unsigned char)s[i + 1] < 0xA0) ok = 0;
+            if (ok && len == 3 && c == 0xED && (unsigned char)s[i + 1] >= 0xA0) ok = 0;
+            if (ok && len == 4 && c == 0xF0 && (unsigned char)s[i + 1] < 0x90) ok = 0;
+            if (ok && len == 4 && c == 0xF4 && (unsigned char)s[i + 1] >= 0x90) ok = 0;
+            if (ok) fwrite(s + i, 1, (size_t)len, f), i += (size_t)len;
+            else fputs("\\ufffd", f), i++;
+        }
+    }
+    fputc('"', f);
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+typedef struct {
+    const grpo_params *p;
+    loaded_model lm, lref;
+    model *m, *ref;
+    reward_fn *rfn;
+    extserver *xs;
+    source src;
+    eval_problems *eps;
+    FILE *metrics, *samples_log;
+    int first_n, *first_correct;   /* the first evaluation's samples per problem and correct counts */
+    tblog *tb;
+    int max_seqs;
+    /* training buffers (max_tokens) */
+    int *mtok, *mtgt, *mst;
+    float *mold, *mmask, *dlogp, *dent, *madv;
+} run;
+
+/* The before/after rows from the first evaluation's counts and r (the last one). */
+static void compare_evals(const run *R, const eval_result *r, grpo_result *res) {
+    int np = r->n_problems;
+    double *d = malloc(sizeof(double) * 3 * (size_t)(np ? np : 1)), *b = d + np, *a = b + np;
+    if (!d || !R->first_correct) { free(d); return; }
+    res->n_cmp = 0;
+    for (int g = 0; g < r->n_groups; g++)
+        for (int j = 0; j < r->n_k && res->n_cmp < GRPO_MAX_CMP; j++) {
+            int m = 0;
+            for (int i = 0; i < np; i++) {
+                if (r->group_of[i] != g) continue;
+                b[m] = pass_at_k(R->first_n, R->first_correct[i], r->ks[j]);
+                a[m] = pass_at_k(r->n, r->n_correct[i], r->ks[j]);
+                d[m] = a[m] - b[m];
+                m++;
+            }
+            grpo_cmp *c = &res->cmp[res->n_cmp++];
+            snprintf(c->group, sizeof c->group, "%s", r->groups[g].name);
+            c->k = r->ks[j], c->n_problems = m;
+            bootstrap_ci(b, m, 0.95, 1000, R->p->seed, &c->before, &c->before_lo, &c->before_hi);
+            bootstrap_ci(a, m, 0.95, 1000, R->p->seed, &c->after, &c->after_lo, &c->after_hi);
+            bootstrap_ci(d, m, 0.95, 1000, R->p->seed, &c->diff, &c->diff_lo, &c->diff_hi);
+        }
+    free(d);
+}
+
+static int eval_now(run *R, int step, grpo_progress *pe, grpo_result *res, rlvr_err *err) {
+    const grpo_params *p = R->p;
+    eval_params ep = eval_default_params();
+    ep.sampling = p->eval_sampling, ep.n = p->eval_samples, ep.n_k = p->n_eval_k;
+    memcpy(ep.ks, p->eval_k, sizeof(int) * p->n_eval_k);
+    ep.max_new_tokens = p->eval_max_new_tokens, ep.seed = p->seed, ep.chat = p->chat;
+    ep.system = *p->system ? p->system : NULL;
+    ep.n_examples = 2;
+    eval_result r;
+    int rc = eval_run(&R->lm, R->eps, &ep, &r, err);
+    if (rc) { eval_result_free(&r); return rc; }
+    if (!R->first_correct) { /* the 'before' of the comparison */
+        if (!(R->first_correct = malloc(sizeof(int) * (size_t)(r.n_problems ? r.n_problems : 1)))) { eval_result_free(&r); return errf(err, RLVR_ENOMEM, "grpo: out of memory"); }
+        memcpy(R->first_correct, r.n_correct, sizeof(int) * (size_t)r.n_problems);
+        R->first_n = r.n;
+    }
+    compare_evals(R, &r, res);
+    memset(pe, 0, sizeof *pe);
+    pe->step = step, pe->steps = p->steps, pe->is_eval = 1;
+    pe->n_acc = r.n_groups < SFT_MAX_EVAL_DIFFS ? r.n_groups : SFT_MAX_EVAL_DIFFS;
+    for (int g = 0; g < pe->n_acc; g++) {
+        pe->acc_eval[g] = r.groups[g].pass[0].mean;
+        snprintf(pe->acc_name[g], sizeof pe->acc_name[g], "%s", r.groups[g].name);
+    }
+    if (R->metrics) {
+        fprintf(R->metrics, "{\"step\":%d,\"eval\":{", step);
+        for (int g = 0; g < r.n_groups; g++)
+            for (int j = 0; j < r.n_k; j++) {
+                const char *nm = r.groups[g].name;
+                if (!strncmp(nm, "arith/", 6) && j == 0) fprintf(R->metrics, "%s\"acc_d%s\":%.4f", g ? "," : "", nm + 6, r.groups[g].pass[0].mean);
+                else fprintf(R->metrics, "%s\"pass@%d %s\":%.4f", g || j ? "," : "", r.ks[j], nm, r.groups[g].pass[j].mean);
+            }
+        fprintf(R->metrics, "},\"n\":%d}\n", r.n_problems);
+        fflush(R->metrics);
+    }
+    if (R->tb) {
+        if (!(rc = tblog_begin(R->tb, step, tblog_now(), err))) {
+            for (int g = 0; g < r.n_groups && !rc; g++)
+                for (int j = 0; j < r.n_k && !rc; j++) {
+                    char tag[160];
+                    snprintf(tag, sizeof tag, "eval/pass@%d/%s", r.ks[j], r.groups[g].name);
+                    rc = tblog_add(R->tb, tag, r.groups[g].pass[j].mean, err);
+                }
+            if (!rc) rc = tblog_end(R->tb, err);
+        }
+    }
+    if (!rc && p->out_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/eval", p->out_dir);
+        if (!(rc = fs_mkdir_p(path, err))) {
+            snprintf(path, sizeof path, "%s/eval/step_%08d.json", p->out_dir, step);
+            rc = eval_result_write_json(&r, path, err);
+        }
+    }
+    eval_result_free(&r);
+    return rc;
+}
+
+/* Scores the samples of one generation batch (P groups of G at x[0..P*G)). */
+static int score_batch(run *R, sample *x, int P, int G, int step, double *field_sum, char (*field_name)[32], int *n_fields, rlvr_err *err) {
+    const grpo_params *p = R->p;
+    int S = P * G, rc = RLVR_OK;
+    if (R->xs) {
+        extserver_request *rq = calloc((size_t)S, sizeof *rq);
+        double *rw = calloc((size_t)S, sizeof *rw);
+        if (!rq || !rw) rc = errf(err, RLVR_ENOMEM, "grpo: out of memory");
+        for (int s = 0; s < S && !rc; s++) {
+            const dataset_row *r = x[s].row;
+            rq[s] = (extserver_request){.prompt = r->prompt, .prompt_n = r->prompt_n, .completion = x[s].text, .completion_n = x[s].text_n,
+                                        .reference = r->answer, .reference_n = r->answer_n, .data_source = r->data_source};
+        }
+        if (!rc) rc = extserver_score_batch(R->xs, rq, S, rw, err);
+        for (int s = 0; s < S && !rc; s++) x[s].reward = (float)rw[s], x[s].correct = rw[s] > 0;
+        free(rq);
+        free(rw);
+        return rc;
+    }
+    const char **texts = malloc(sizeof(char *) * (size_t)G);
+    size_t *lens = malloc(sizeof(size_t) * (size_t)G);
+    int *ntok = malloc(sizeof(int) * (size_t)G);
+    if (!texts || !lens || !ntok) rc = errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    for (int i = 0; i < P && !rc; i++) {
+        sample *g0 = x + (size_t)i * G;
+        for (int g = 0; g < G; g++) texts[g] = g0[g].text, lens[g] = g0[g].text_n, ntok[g] = g0[g].es.n_tokens;
+        for (int g = 0; g < G && !rc; g++) {
+            sample *s = &g0[g];
+            const dataset_row *r = s->row;
+            reward_group grp = {.n = G, .self = g, .completions = texts, .lens = lens, .n_tokens = ntok};
+            reward_input in = {.completion = s->text, .completion_n = s->text_n, .prompt = r->prompt, .prompt_n = r->prompt_n,
+                               .reference = r->answer, .reference_n = r->answer_n, .data_source = r->data_source,
+                               .extra = r->extra, .n_extra = r->n_extra, .n_tokens = s->es.n_tokens,
+                               .finish = s->es.finish == ENGINE_FINISH_LENGTH ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP,
+                               .max_tokens = p->max_new_tokens, .step = step, .group = &grp};
+            reward_output ro;
+            if ((rc = reward_score(R->rfn, &in, &ro, err))) {
+                rlvr_err e2 = *err;
+                rc = errf(err, rc, "%s:%ld: %s", p->data_path && *p->data_path ? p->data_path : "arith", r->line, e2.msg);
+                break;
+            }
+            s->reward = (float)ro.reward;
+            s->correct = reward_output_correct(&ro);
+            for (int f = 0; f < ro.n_fields; f++) {
+                int k = 0;
+                while (k < *n_fields && strcmp(field_name[k], ro.fields[f].name)) k++;
+                if (k == *n_fields) {
+                    if (k == GRPO_MAX_FIELDS) continue;
+                    snprintf(field_name[k], 32, "%s", ro.fields[f].name);
+                    (*n_fields)++;
+                }
+                field_sum[k] += ro.fields[f].value;
+            }
+        }
+    }
+    free(texts);
+    free(lens);
+    free(ntok);
+    return rc;
+}
+
+/* One policy update on the kept samples x[0..nk) (advantages set). */
+static int train_on(run *R, sample **x, int nk, int step, int *t_adam, grpo_progress *pr, grpo_result *res, rlvr_err *err) {
+    const grpo_params *p = R->p;
+    model *m = R->m;
+    int rc = RLVR_OK, n_updates = 0;
+    long train_tokens = 0;
+    loss_stats ls;
+    memset(&ls, 0, sizeof ls);
+    for (int ep = 0; ep < p->ppo_epochs && nk > 0; ep++) {
+        int per = (nk + p->minibatches - 1) / p->minibatches;
+        for (int mb0 = 0; mb0 < nk; mb0 += per) {
+            int mb1 = mb0 + per < nk ? mb0 + per : nk;
+            double gt = 0;
+            for (int j = mb0; j < mb1; j++) gt += x[j]->es.n_tokens;
+            loss_params lp = p->loss;
+            lp.global_tokens = gt, lp.global_seqs = mb1 - mb0;
+            model_zero_grad(m);
+            for (int j = mb0; j < mb1;) {
+                int B = 0, Nt = 0;
+                R->mst[0] = 0;
+                while (j < mb1 && B < R->max_seqs && Nt + x[j]->plen + x[j]->es.n_tokens <= p->max_tokens) {
+                    const sample *s = x[j];
+                    int L = s->plen + s->es.n_tokens;
+                    for (int q = 0; q < L; q++) {
+                        R->mtok[Nt + q] = q < s->plen ? s->prompt[q] : s->es.tokens[q - s->plen];
+                        int nxt = q + 1 - s->plen; /* index of the response token q predicts */
+                        R->mtgt[Nt + q] = q + 1 < L ? (q + 1 < s->plen ? s->prompt[q + 1] : s->es.tokens[nxt]) : -1;
+                        int resp = nxt >= 0 && q + 1 < L;
+                        R->mmask[Nt + q] = resp ? 1.0f : 0.0f;
+                        R->mold[Nt + q] = resp ? s->es.logp[nxt] : 0.0f;
+                    }
+                    R->madv[B] = s->adv;
+                    Nt += L;
+                    R->mst[++B] = Nt;
+                    j++;
+                }
+                if (!B) return errf(err, RLVR_EARG, "grpo: a sequence of %d tokens exceeds train.max_tokens %d", x[j]->plen + x[j]->es.n_tokens, p->max_tokens);
+                if ((rc = model_forward(m, R->mtok, R->mtgt, R->mst, B, err))) return rc;
+                if (R->ref) {
+                    double t0 = now_s();
+                    if ((rc = model_forward(R->ref, R->mtok, R->mtgt, R->mst, B, err))) return rc;
+                    pr->ref_s += now_s() - t0;
+                }
+                loss_stats st;
+                if ((rc = policy_loss(&lp, B, R->mst, m->a.logp, R->mold, R->ref ? R->ref->a.logp : NULL, m->a.entropy, R->mmask, R->madv,
+                                      R->dlogp, R->dent, &st, err)))
+                    return rc;
+                if ((rc = model_backward(m, R->dlogp, R->dent, err))) return rc;
+                ls.loss += st.loss, ls.pg_loss += st.pg_loss, ls.entropy_loss += st.entropy_loss, ls.kl_loss += st.kl_loss;
+                ls.kl_mean += st.kl_mean * st.n_tokens;
+                ls.entropy_mean += st.entropy_mean * st.n_tokens, ls.n_tokens += st.n_tokens, ls.n_seqs += st.n_seqs;
+                ls.clip_frac_low += st.clip_frac_low * st.n_tokens, ls.clip_frac_high += st.clip_frac_high * st.n_tokens;
+                ls.clip_frac_dual += st.clip_frac_dual * st.n_tokens;
+                ls.ratio_mean += st.ratio_mean * st.n_tokens;
+                if (st.ratio_max > ls.ratio_max) ls.ratio_max = st.ratio_max;
+                train_tokens += Nt;
+            }
+            double gn = 0;
+            float lr = lr_at(&p->sched, p->opt.lr, step);
+            pr->lr = lr;
+            if (adamw_step(m, &p->opt, lr, *t_adam + 1, &gn, NULL) == RLVR_OK) (*t_adam)++;
+            else res->skipped++;
+            pr->grad_norm = gn;
+            n_updates++;
+        }
+    }
+    if (ls.n_tokens > 0) {
+        double nt = ls.n_tokens;
+        ls.entropy_mean /= nt, ls.clip_frac_low /= nt, ls.clip_frac_high /= nt;
+        ls.clip_frac_dual /= nt, ls.ratio_mean /= nt, ls.kl_mean /= nt;
+    }
+    if (n_updates) ls.loss /= n_updates, ls.pg_loss /= n_updates, ls.entropy_loss /= n_updates, ls.kl_loss /= n_updates;
+    pr->loss = ls;
+    pr->kl = ls.kl_mean;
+    pr->train_tok_s = train_tokens;
+    return RLVR_OK;
+}
+
+static void log_step(run *R, const grpo_progress *pr) {
+    if (R->metrics) {
+        fprintf(R->metrics,
+                "{\"step\":%d,\"reward_mean\":%.5g,\"reward_std\":%.5g,\"acc\":%.5g,\"zero_std_frac\":%.4g,\"kept_groups\":%d,"
+                "\"gen_batches\":%d,\"filled\":%d,"
+                "\"len_mean\":%.4g,\"len_min\":%d,\"len_max\":%d,\"trunc_frac\":%.4g,\"loss\":%.6g,\"pg_loss\":%.6g,"
+                "\"kl\":%.5g,\"entropy\":%.5g,\"clip_frac_low\":%.4g,\"clip_frac_high\":%.4g,\"clip_frac_dual\":%.4g,\"ratio_mean\":%.5g,"
+                "\"ratio_max\":%.5g,\"grad_norm\":%.5g,\"lr\":%.4g,\"skipped\":%d,\"sample_s\":%.3f,\"score_s\":%.3f,\"ref_s\":%.3f,\"train_s\":%.3f,"
+                "\"sample_tok_s\":%.1f,\"train_tok_s\":%.1f,\"elapsed_s\":%.2f",
+                pr->step, pr->reward_mean, pr->reward_std, pr->acc, pr->zero_std_frac, pr->kept_groups, pr->gen_batches, pr->filled,
+                pr->len_mean, pr->len_min, pr->len_max, pr->trunc_frac, pr->loss.loss, pr->loss.pg_loss, pr->kl, pr->loss.entropy_mean,
+                pr->loss.clip_frac_low, pr->loss.clip_frac_high, pr->loss.clip_frac_dual, pr->loss.ratio_mean, pr->loss.ratio_max,
+                pr->grad_norm, pr->lr, pr->skipped, pr->sample_s, pr->score_s, pr->ref_s, pr->train_s, pr->sample_tok_s, pr->train_tok_s,
+                pr->elapsed_s);
+        for (int f = 0; f < pr->n_fields; f++) fprintf(R->metrics, ",\"reward/%s\":%.5g", pr->field_name[f], pr->field_mean[f]);
+        fprintf(R->metrics, "}\n");
+        fflush(R->metrics);
+    }
+    if (R->tb) {
+        rlvr_err e = {0};
+        if (tblog_begin(R->tb, pr->step, tblog_now(), &e)) return;
+        struct { const char *tag; double v; } kv[] = {
+            {"reward/mean", pr->reward_mean}, {"reward/std", pr->reward_std}, {"acc", pr->acc}, {"groups/zero_std_frac", pr->zero_std_frac},
+            {"groups/kept", pr->kept_groups}, {"groups/gen_batches", pr->gen_batches}, {"response/len_mean", pr->len_mean},
+            {"response/len_min", pr->len_min}, {"response/len_max", pr->len_max}, {"response/trunc_frac", pr->trunc_frac},
+            {"loss/total", pr->loss.loss}, {"loss/pg", pr->loss.pg_loss}, {"kl", pr->kl}, {"entropy", pr->loss.entropy_mean},
+            {"clip/low", pr->loss.clip_frac_low}, {"clip/high", pr->loss.clip_frac_high}, {"clip/dual", pr->loss.clip_frac_dual},
+            {"ratio/mean", pr->loss.ratio_mean}, {"ratio/max", pr->loss.ratio_max}, {"grad_norm", pr->grad_norm}, {"lr", pr->lr},
+            {"skipped", pr->skipped}, {"time/sample_s", pr->sample_s}, {"time/score_s", pr->score_s}, {"time/ref_s", pr->ref_s},
+            {"time/train_s", pr->train_s}, {"throughput/sample_tok_s", pr->sample_tok_s}, {"throughput/train_tok_s", pr->train_tok_s}};
+        for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) tblog_add(R->tb, kv[i].tag, kv[i].v, &e);
+        for (int f = 0; f < pr->n_fields; f++) {
+            char tag[64];
+            snprintf(tag, sizeof tag, "reward/%s", pr->field_name[f]);
+            tblog_add(R->tb, tag, pr->field_mean[f], &e);
+        }
+        tblog_end(R->tb, &e);
+    }
+}
+
+static void log_samples(run *R, int step, sample *x, int n) {
+    if (!R->samples_log) return;
+    for (int s = 0; s < n; s++) {
+        fprintf(R->samples_log, "{\"step\":%d,\"data_source\":", step);
+        json_str(R->samples_log, x[s].row->data_source, strlen(x[s].row->data_source));
+        fprintf(R->samples_log, ",\"prompt\":");
+        json_str(R->samples_log, x[s].row->prompt, x[s].row->prompt_n);
+        fprintf(R->samples_log, ",\"completion\":");
+        json_str(R->samples_log, x[s].text, x[s].text_n);
+        fprintf(R->samples_log, ",\"reference\":");
+        json_str(R->samples_log, x[s].row->answer, x[s].row->answer_n);
+        fprintf(R->samples_log, ",\"reward\":%.5g,\"correct\":%d,\"tokens\":%d,\"finish\":\"%s\"}\n", x[s].reward, x[s].correct,
+                x[s].es.n_tokens, x[s].es.finish == ENGINE_FINISH_LENGTH ? "length" : "stop");
+    }
+    fflush(R->samples_log);
+}
+
+static int run_open(run *R, const grpo_params *p, int resumed, rlvr_err *err) {
+    int rc;
+    const char *spec = p->reward_spec && *p->reward_spec ? p->reward_spec : (p->data_path && *p->data_path ? "auto" : "arith");
+    if ((rc = reward_create(spec, &R->rfn, err))) return rc;
+    if (p->reward_cmd && *p->reward_cmd) { /* "python3 my_reward.py": split on blanks */
+        char *cmd = strdup(p->reward_cmd), *argv[64];
+        int na = 0;
+        if (!cmd) return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+        for (char *t = strtok(cmd, " \t"); t && na < 63; t = strtok(NULL, " \t")) argv[na++] = t;
+        argv[na] = NULL;
+        if (!na) { free(cmd); return errf(err, RLVR_ECONFIG, "reward.cmd is empty"); }
+        R->xs = extserver_start((const char *const *)argv, NULL, err);
+        free(cmd);
+        if (!R->xs) return err ? err->code : RLVR_EIO;
+    }
+    const char *chat = p->chat_template && *p->chat_template ? p->chat_template : NULL;
+    if ((rc = model_open(p->model_dir, chat, &R->lm, err))) return rc;
+    R->m = R->lm.m;
+    R->max_seqs = p->max_tokens / 8 > 0 ? p->max_tokens / 8 : 1;
+    if ((rc = model_alloc_train(R->m, p->max_tokens, R->max_seqs, err))) return rc;
+    if (p->loss.kl_coef > 0) { /* the reference: the starting weights, frozen (until a reset) */
+        if ((rc = model_open(p->model_dir, chat, &R->lref, err))) return rc;
+        R->ref = R->lref.m;
+        if ((rc = model_alloc_train(R->ref, p->max_tokens, R->max_seqs, err))) return rc;
+    }
+    size_t mt = (size_t)p->max_tokens;
+    R->mtok = malloc(sizeof(int) * mt), R->mtgt = malloc(sizeof(int) * mt), R->mst = malloc(sizeof(int) * (R->max_seqs + 1));
+    R->mold = malloc(sizeof(float) * mt), R->mmask = malloc(sizeof(float) * mt), R->dlogp = malloc(sizeof(float) * mt);
+    R->dent = malloc(sizeof(float) * mt), R->madv = malloc(sizeof(float) * R->max_seqs);
+    if (!R->mtok || !R->mtgt || !R->mst || !R->mold || !R->mmask || !R->dlogp || !R->dent || !R->madv) return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    R->src.p = p;
+    if (p->data_path && *p->data_path) {
+        dataset_params dp = dataset_default_params();
+        dp.prompt_key = p->prompt_key, dp.answer_key = p->answer_key, dp.data_source_key = p->data_source_key;
+        dp.template_str = p->prompt_template && *p->prompt_template ? p->prompt_template : NULL;
+        if ((rc = dataset_load(p->data_path, &dp, &R->src.data, NULL, err))) return rc;
+        if (!dataset_count(R->src.data)) return errf(err, RLVR_EFORMAT, "%s: no rows to train on", p->data_path);
+        dataset_shuffle(R->src.data, rng_derive(p->seed, 0xE90C, 0));
+    } else if (!(R->src.jsonl = malloc((size_t)ARITH_JSONL_CAP * p->prompts_per_step))) {
+        return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    }
+    if (p->eval_n || (p->eval_path && *p->eval_path)) {
+        if (p->eval_path && *p->eval_path) {
+            eval_data_params edp = eval_data_default_params();
+            edp.reward = spec;
+            edp.limit = p->eval_n;
+            rc = eval_problems_dataset(p->eval_path, &edp, &R->eps, err);
+        } else if (!(p->data_path && *p->data_path)) {
+            rc = eval_problems_arith(&p->task, p->eval_diffs, p->n_eval_diffs, p->eval_n, p->seed, &R->eps, err);
+        }
         if (rc) return rc;
     }
+    if (p->out_dir) {
+        char path[4096];
+        if ((rc = fs_mkdir_p(p->out_dir, err))) return rc;
+        snprintf(path, sizeof path, "%s/metrics.jsonl", p->out_dir);
+        /* a resumed run appends: one metrics file for the whole run */
+        if (!(R->metrics = fopen(path, resumed ? "a" : "w"))) return errf(err, RLVR_EIO, "%s: cannot open for writing", path);
+        snprintf(path, sizeof path, "%s/samples.jsonl", p->out_dir);
+        if (p->log_samples && !(R->samples_log = fopen(path, resumed ? "a" : "w"))) return errf(err, RLVR_EIO, "%s: cannot open for writing", path);
+        if (p->tensorboard) {
+            snprintf(path, sizeof path, "%s/tb", p->out_dir);
+            if (!(R->tb = tblog_open(path, err))) return err ? err->code : RLVR_EIO;
+        }
+    }
     return RLVR_OK;
+}
+
+static void run_close(run *R) {
+    if (R->metrics) fclose(R->metrics);
+    if (R->samples_log) fclose(R->samples_log);
+    tblog_close(R->tb, NULL);
+    eval_problems_free(R->eps);
+    free(R->first_correct);
+    dataset_free(R->src.data);
+    free(R->src.jsonl);
+    free(R->mtok), free(R->mtgt), free(R->mst), free(R->mold), free(R->mmask), free(R->dlogp), free(R->dent), free(R->madv);
+    loaded_model_free(&R->lm);
+    loaded_model_free(&R->lref);
+    reward_free(R->rfn);
+    extserver_stop(R->xs);
+}
+
+/* Generation batch b of step `step`: P prompts from the cursor, G samples each, decoded
+ * and scored into x[0..P*G). */
+static int generate_batch(run *R, int step, int b, uint64_t cursor, sample *x, dataset **batch, engine_stats *st,
+                          double *field_sum, char (*field_name)[32], int *n_fields, double *score_s, rlvr_err *err) {
+    const grpo_params *p = R->p;
+    int P = p->prompts_per_step, G = p->group_size, T = R->m->cfg.max_seq_len, rc;
+    const dataset_row **rows = malloc(sizeof *rows * (size_t)P);
+    int **prompts = calloc((size_t)P, sizeof *prompts), *plens = calloc((size_t)P, sizeof *plens);
+    engine_sample *out = calloc((size_t)P * G, sizeof *out);
+    if (!rows || !prompts || !plens || !out) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
+    if ((rc = source_draw(&R->src, cursor, P, rows, batch, err))) goto done;
+    for (int i = 0; i < P; i++) {
+        if (!(prompts[i] = malloc(sizeof(int) * (size_t)T))) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
+        if ((rc = loaded_encode_prompt(&R->lm, rows[i]->prompt, p->chat, *p->system ? p->system : NULL, prompts[i], T, &plens[i], err))) {
+            rlvr_err e2 = *err;
+            rc = errf(err, rc, "%s:%ld: prompt: %s", p->data_path && *p->data_path ? p->data_path : "arith", rows[i]->line, e2.msg);
+            goto done;
+        }
+        if (plens[i] + 1 > T) {
+            rc = errf(err, RLVR_EARG, "%s:%ld: a prompt of %d tokens leaves no room to generate in max_seq_len %d",
+                      p->data_path && *p->data_path ? p->data_path : "arith", rows[i]->line, plens[i], T);
+            goto done;
+        }
+    }
+    engine_params ep = engine_default_params();
+    ep.max_slots = P * G < p->slots ? P * G : p->slots, ep.max_len = T, ep.sampling = p->sampling, ep.max_new_tokens = p->max_new_tokens;
+    ep.stop_ids = R->lm.stop_ids, ep.n_stop_ids = R->lm.n_stop;
+    ep.stop_strings = p->n_stop ? p->stop_str : NULL, ep.n_stop_strings = p->n_stop;
+    ep.token_text = loaded_token_text, ep.token_text_ud = &R->lm;
+    ep.seed = rng_derive(p->seed, 0x5A3B1E00ULL + (uint64_t)b, (uint64_t)step);
+    if ((rc = engine_generate(R->m, &ep, (const int *const *)prompts, plens, P, G, out, st, NULL, NULL, err))) goto done;
+    double t0 = now_s();
+    for (int i = 0; i < P; i++) /* the samples take the prompts (sample 0 of a group owns it) and the responses */
+        for (int g = 0; g < G; g++) {
+            sample *s = &x[(size_t)i * G + g];
+            s->row = rows[i], s->prompt = prompts[i], s->plen = plens[i];
+            s->es = out[(size_t)i * G + g];
+            memset(&out[(size_t)i * G + g], 0, sizeof *out);
+        }
+    for (int i = 0; i < P; i++) prompts[i] = NULL;
+    for (int i = 0; i < P; i++)
+        for (int g = 0; g < G; g++) {
+            sample *s = &x[(size_t)i * G + g];
+            int n = s->es.n_tokens;
+            if (n > 0 && s->es.finish == ENGINE_FINISH_STOP && s->es.stop_index >= 0 && s->es.stop_index < R->lm.n_stop) n--; /* the stop token */
+            size_t cap = 16;
+            for (int t = 0; t < n; t++) { size_t bl; loaded_token_text(&R->lm, s->es.tokens[t], &bl); cap += bl; }
+            if (!(s->text = malloc(cap))) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
+            long k = loaded_decode(&R->lm, s->es.tokens, n, s->text, cap);
+            s->text_n = k > 0 ? (size_t)k : 0;
+            s->text[s->text_n] = 0;
+        }
+    rc = score_batch(R, x, P, G, step, field_sum, field_name, n_fields, err);
+    *score_s += now_s() - t0;
+done:
+    if (prompts) for (int i = 0; i < P; i++) free(prompts[i]);
+    if (out) engine_samples_free(out, P * G);
+    free(out), free(prompts), free(plens), free(rows);
+    return rc;
 }
 
 int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *res, rlvr_err *err) {
@@ -145,346 +581,158 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
 #ifdef _OPENMP
     if (p->threads > 0) omp_set_num_threads(p->threads);
 #endif
-    int rc = RLVR_OK, start_step = 0, P = p->prompts_per_step, G = p->group_size, S = P * G;
-    model *m = NULL, *ref = NULL;
-    decoder *dec = NULL;
-    reward_fn *rfn = NULL;
-    extserver *xs = NULL;
-    extserver_request *xreq = NULL;
-    double *xrew = NULL;
-    char (*txt)[8192] = NULL, (*gtv)[32] = NULL; /* texts and references sent to the server */
-    char *cmd_copy = NULL, *xargv[64];
-    FILE *metrics = NULL;
-    sample *sm = calloc(S, sizeof *sm);
-    arith_problem *pb = calloc(P, sizeof *pb), *ev = calloc((size_t)(p->eval_n ? p->eval_n : 1) * (p->n_eval_diffs ? p->n_eval_diffs : 1), sizeof *ev);
-    int *slots = malloc(sizeof(int) * S), *nn = malloc(sizeof(int) * S), *feed = NULL, *gstart = malloc(sizeof(int) * (P + 1));
-    int *order = malloc(sizeof(int) * S), *mtok = NULL, *mtgt = NULL, *mst = NULL, *lens = malloc(sizeof(int) * S);
-    float *logits = NULL, *scratch = NULL, *rew = malloc(sizeof(float) * S), *advs = malloc(sizeof(float) * S);
-    float *mold = NULL, *mmask = NULL, *dlogp = NULL, *dent = NULL, *madv = NULL;
-    rng_t *rngs = malloc(sizeof(rng_t) * S);
-    if (!sm || !pb || !ev || !slots || !nn || !gstart || !order || !lens || !rew || !advs || !rngs) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
-    if ((rc = reward_create(p->reward_spec ? p->reward_spec : "arith", &rfn, err))) goto out;
-    if (p->reward_cmd && *p->reward_cmd) { /* "python3 my_reward.py": split on spaces */
-        cmd_copy = strdup(p->reward_cmd);
-        int na = 0;
-        for (char *tok = strtok(cmd_copy, " \t"); tok && na < 63; tok = strtok(NULL, " \t")) xargv[na++] = tok;
-        xargv[na] = NULL;
-        if (!na) { rc = errf(err, RLVR_ECONFIG, "reward.cmd is empty"); goto out; }
-        if (!(xs = extserver_start((const char *const *)xargv, NULL, err))) { rc = err ? err->code : RLVR_EIO; goto out; }
-        xreq = calloc(S, sizeof *xreq);
-        xrew = calloc(S, sizeof *xrew);
-        txt = malloc(sizeof *txt * S);
-        gtv = malloc(sizeof *gtv * S);
-        if (!xreq || !xrew || !txt || !gtv) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
-    }
-    if ((rc = model_load_hf(p->model_dir, &m, err))) goto out;
-    if (m->cfg.vocab_size != BYTES_VOCAB) { rc = errf(err, RLVR_EUNSUPPORTED, "grpo: %s is not a byte-level model (vocab %d); BPE models come with the real-model issue", p->model_dir, m->cfg.vocab_size); goto out; }
-    int T = m->cfg.max_seq_len, V = m->cfg.vocab_size;
-    int max_seqs = p->max_tokens / 8 > 0 ? p->max_tokens / 8 : 1;
-    if ((rc = model_alloc_train(m, p->max_tokens, max_seqs, err))) goto out;
-    if (p->loss.kl_coef > 0) { /* the reference: the starting weights, frozen (until a reset) */
-        if ((rc = model_load_hf(p->model_dir, &ref, err))) goto out;
-        if ((rc = model_alloc_train(ref, p->max_tokens, max_seqs, err))) goto out;
-    }
-    if (!(dec = decoder_new(m, S, T, S > T * P ? S : T * P, err))) { rc = err ? err->code : RLVR_ENOMEM; goto out; }
-    feed = malloc(sizeof(int) * (size_t)(S > T * P ? S : T * P));
-    logits = malloc(sizeof(float) * (size_t)S * V);
-    scratch = malloc(sizeof(float) * 2 * V);
-    mtok = malloc(sizeof(int) * p->max_tokens); mtgt = malloc(sizeof(int) * p->max_tokens); mst = malloc(sizeof(int) * (max_seqs + 1));
-    mold = malloc(sizeof(float) * p->max_tokens); mmask = malloc(sizeof(float) * p->max_tokens);
-    dlogp = malloc(sizeof(float) * p->max_tokens); dent = malloc(sizeof(float) * p->max_tokens); madv = malloc(sizeof(float) * max_seqs);
-    if (!feed || !logits || !scratch || !mtok || !mtgt || !mst || !mold || !mmask || !dlogp || !dent || !madv) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
-    for (int s = 0; s < S; s++) {
-        sm[s].tok = malloc(sizeof(int) * T);
-        sm[s].old = malloc(sizeof(float) * T);
-        if (!sm[s].tok || !sm[s].old) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
-    }
-    int t_adam = 0;
-    if (p->resume && p->out_dir) {
-        char ck[4400];
-        int found = 0;
-        if ((rc = ckpt_find_latest(p->out_dir, p->cfg_hash, p->resume_force, ck, sizeof ck, &found, err))) goto out;
-        if (found) {
-            ckpt_state cs;
-            if ((rc = ckpt_load(ck, m, ref, &cs, err))) goto out;
-            start_step = cs.step, t_adam = cs.t_adam, res->skipped = cs.skipped, res->resumed_from = cs.step;
-        }
-    }
-    if (p->out_dir) {
-        char path[4096];
-        if ((rc = fs_mkdir_p(p->out_dir, err))) goto out;
-        snprintf(path, sizeof path, "%s/metrics.jsonl", p->out_dir);
-        /* a resumed run appends: one metrics file for the whole run */
-        if (!(metrics = fopen(path, res->resumed_from >= 0 ? "a" : "w"))) { rc = errf(err, RLVR_EIO, "%s: cannot open for writing", path); goto out; }
-    }
-    for (int d = 0; d < p->n_eval_diffs; d++) {
-        arith_params ep = p->task;
-        ep.n_ops = p->eval_diffs[d], ep.split = ARITH_SPLIT_EVAL;
-        for (int i = 0; i < p->eval_n; i++)
-            if ((rc = arith_generate(&ep, p->seed ^ 0x5EED0E7A1ULL, (uint64_t)i, &ev[(size_t)d * p->eval_n + i], err))) goto out;
+    int rc = RLVR_OK, start_step = 0, t_adam = 0, P = p->prompts_per_step, G = p->group_size, S = P * G, B = p->max_gen_batches;
+    uint64_t cursor = 0;
+    run R;
+    memset(&R, 0, sizeof R);
+    R.p = p;
+    /* every generation batch of a step stays alive until its update: B x S samples */
+    sample *pool = calloc((size_t)S * B, sizeof *pool);
+    sample **kept = malloc(sizeof *kept * (size_t)S * B);
+    dataset **batches = calloc((size_t)B, sizeof *batches);
+    float *rew = malloc(sizeof(float) * (size_t)S * B), *advs = malloc(sizeof(float) * (size_t)S * B);
+    int *gstart = malloc(sizeof(int) * (size_t)(P * B + 1)), *lens = malloc(sizeof(int) * (size_t)S * B);
+    int n_pool = 0;
+    if (!pool || !kept || !batches || !rew || !advs || !gstart || !lens) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
+    char ck[4400];
+    int found = 0;
+    ckpt_state cs;
+    memset(&cs, 0, sizeof cs);
+    if (p->resume && p->out_dir && (rc = ckpt_find_latest(p->out_dir, p->cfg_hash, p->resume_force, ck, sizeof ck, &found, err))) goto out;
+    if ((rc = run_open(&R, p, found, err))) goto out;
+    if (found) {
+        if ((rc = ckpt_load(ck, R.m, R.ref, &cs, err))) goto out;
+        start_step = cs.step, t_adam = cs.t_adam, res->skipped = cs.skipped, res->resumed_from = cs.step, cursor = cs.cursor;
     }
     double t0 = now_s();
-    if (p->eval_n && (rc = eval_all(m, ev, p, res->acc_before, err))) goto out;
-    if (cb && p->eval_n) {
-        grpo_progress pr = {.step = 0, .steps = p->steps, .is_eval = 1, .n_acc = p->n_eval_diffs, .elapsed_s = now_s() - t0};
-        memcpy(pr.acc_eval, res->acc_before, sizeof pr.acc_eval);
-        cb(&pr, ud);
-    }
-    if (metrics && p->eval_n) {
-        fprintf(metrics, "{\"step\":0,\"eval\":{");
-        for (int d = 0; d < p->n_eval_diffs; d++) fprintf(metrics, "%s\"acc_d%d\":%.4f", d ? "," : "", p->eval_diffs[d], res->acc_before[d]);
-        fprintf(metrics, "}}\n");
+    if (R.eps) {
+        grpo_progress pe;
+        if ((rc = eval_now(&R, start_step, &pe, res, err))) goto out;
+        memcpy(res->acc_before, pe.acc_eval, sizeof pe.acc_eval);
+        memcpy(res->acc_after, pe.acc_eval, sizeof pe.acc_eval);
+        pe.elapsed_s = now_s() - t0;
+        if (cb) cb(&pe, ud);
     }
     for (int step = start_step; step < p->steps; step++) {
-        grpo_progress pr = {.step = step + 1, .steps = p->steps};
-        double ts = now_s();
-        /* ---- rollout: prefill each prompt once, share it with its group ---- */
-        int N = 0;
-        for (int i = 0; i < P; i++) {
-            arith_params tp = p->task;
-            rng_t pick;
-            rng_seed(&pick, p->seed, rng_derive(p->seed, 0xD1FF, (uint64_t)step * P + i));
-            tp.n_ops = p->diffs[rng_below(&pick, p->n_diffs)];
-            if ((rc = arith_generate(&tp, p->seed, (uint64_t)step * P + i, &pb[i], err))) goto out;
-            int plen = 1 + (int)strlen(pb[i].prompt);
-            if (plen + 1 > T) { rc = errf(err, RLVR_EARG, "grpo: prompt of %d tokens does not fit max_seq_len %d", plen, T); goto out; }
-            for (int g = 0; g < G; g++) {
-                sample *x = &sm[i * G + g];
-                x->tok[0] = BYTES_BOS;
-                bytes_encode(pb[i].prompt, plen - 1, x->tok + 1);
-                x->plen = x->len = plen, x->done = x->truncated = 0;
-                rng_seed(&rngs[i * G + g], p->seed, rng_derive(p->seed, (uint64_t)step * P + i, (uint64_t)g));
-                decoder_reset(dec, i * G + g);
-            }
-            slots[i] = i * G, nn[i] = plen;
-            memcpy(feed + N, sm[i * G].tok, sizeof(int) * plen);
-            N += plen;
-        }
-        if ((rc = decoder_step(dec, P, slots, nn, feed, logits, err))) goto out;
-        for (int i = P - 1; i >= 0; i--) /* group members start from the same logits row */
-            for (int g = G - 1; g >= 0; g--) memcpy(logits + (size_t)(i * G + g) * V, logits + (size_t)i * V, sizeof(float) * V);
-        for (int i = 0; i < P; i++)
-            for (int g = 1; g < G; g++)
-                if ((rc = decoder_copy_prefix(dec, i * G + g, i * G, sm[i * G].plen, err))) goto out;
+        grpo_progress pr;
+        memset(&pr, 0, sizeof pr);
+        pr.step = step + 1, pr.steps = p->steps;
+        double ts = now_s(), field_sum[GRPO_MAX_FIELDS] = {0};
         long gen_tokens = 0;
-        for (int k = 0; k < p->max_new_tokens; k++) {
-            int na = 0;
-            for (int s = 0; s < S; s++) {
-                sample *x = &sm[s];
-                if (x->done) continue;
-                const float *z = logits + (size_t)(k == 0 ? s : order[s]) * V;
-                sample_out o = sampler_sample(&p->sampling, z, V, &rngs[s], scratch);
-                x->old[x->len - x->plen] = o.logp;
-                x->tok[x->len++] = o.token;
-                gen_tokens++;
-                if (o.token == BYTES_EOS) { x->done = 1; continue; }
-                if (x->len - x->plen >= p->max_new_tokens || x->len >= T) { x->done = x->truncated = 1; continue; }
-                slots[na] = s, nn[na] = 1, feed[na] = o.token;
-                na++;
-            }
-            if (!na) break;
-            if ((rc = decoder_step(dec, na, slots, nn, feed, logits, err))) goto out;
-            for (int b = 0; b < na; b++) order[slots[b]] = b; /* sample -> its logits row */
-        }
-        pr.sample_s = now_s() - ts;
-        pr.sample_tok_s = gen_tokens / (pr.sample_s > 0 ? pr.sample_s : 1e-9);
-        /* ---- rewards and advantages ---- */
-        double rs = 0, rs2 = 0, lsum = 0;
+        /* ---- rollouts: generation batches until enough groups carry signal ---- */
+        int nk = 0, ng = 0, nb = 0, ntrunc = 0, nfield = 0;
+        double rs = 0, rs2 = 0, lsum = 0, nz = 0;
         pr.len_min = 1 << 30;
-        int ntrunc = 0;
-        if (xs) { /* one batch to the external reward server */
+        for (int b = 0; b < B; b++) {
+            engine_stats st;
+            sample *x = pool + (size_t)b * S;
+            rc = generate_batch(&R, step, b, cursor, x, &batches[b], &st, field_sum, pr.field_name, &pr.n_fields, &pr.score_s, err);
+            n_pool = (b + 1) * S;
+            if (rc) goto out;
+            cursor += (uint64_t)P, nb++;
+            gen_tokens += st.gen_tokens;
             for (int s = 0; s < S; s++) {
-                sample *x = &sm[s];
-                size_t k = bytes_decode(x->tok + x->plen, x->len - x->plen, txt[s], sizeof txt[s]);
-                snprintf(gtv[s], sizeof gtv[s], "%lld", pb[s / G].result);
-                xreq[s] = (extserver_request){.prompt = pb[s / G].prompt, .prompt_n = strlen(pb[s / G].prompt), .completion = txt[s],
-                                              .completion_n = k, .reference = gtv[s], .reference_n = strlen(gtv[s]), .data_source = "arith"};
+                double rv = x[s].reward;
+                rs += rv, rs2 += rv * rv;
+                pr.acc += x[s].correct > 0;
+                int L = x[s].es.n_tokens;
+                lsum += L;
+                if (L < pr.len_min) pr.len_min = L;
+                if (L > pr.len_max) pr.len_max = L;
+                ntrunc += x[s].es.finish == ENGINE_FINISH_LENGTH;
             }
-            if ((rc = extserver_score_batch(xs, xreq, S, xrew, err))) goto out;
-        }
-        for (int s = 0; s < S; s++) {
-            sample *x = &sm[s];
-            char text[8192];
-            size_t k = bytes_decode(x->tok + x->plen, x->len - x->plen, text, sizeof text);
-            double rv;
-            int ok;
-            if (xs) {
-                rv = xrew[s];
-                ok = rv > 0;
-            } else { /* the configured reward (default: the arith checker) on the completion */
-                char gt[32];
-                snprintf(gt, sizeof gt, "%lld", pb[s / G].result);
-                reward_input in = {0};
-                in.completion = text, in.completion_n = k, in.prompt = pb[s / G].prompt, in.prompt_n = strlen(pb[s / G].prompt);
-                in.reference = gt, in.reference_n = strlen(gt), in.data_source = "arith";
-                in.n_tokens = x->len - x->plen, in.finish = x->truncated ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP;
-                in.max_tokens = p->max_new_tokens, in.step = step;
-                reward_output ro;
-                if ((rc = reward_score(rfn, &in, &ro, err))) goto out;
-                rv = ro.reward;
-                ok = reward_output_correct(&ro);
-            }
-            x->reward = rew[s] = (float)rv;
-            rs += rv, rs2 += rv * rv;
-            pr.acc += ok;
-            int L = x->len - x->plen;
-            lens[s] = L, lsum += L;
-            if (L < pr.len_min) pr.len_min = L;
-            if (L > pr.len_max) pr.len_max = L;
-            ntrunc += x->truncated;
-        }
-        for (int i = 0; i <= P; i++) gstart[i] = i * G;
-        adv_stats ast;
-        if ((rc = advantages_compute(&p->adv, rew, gstart, P, lens, advs, &ast, err))) goto out;
-        pr.reward_mean = rs / S;
-        pr.acc /= S;
-        pr.reward_std = sqrt(fmax(0, rs2 / S - pr.reward_mean * pr.reward_mean));
-        pr.zero_std_frac = (double)ast.zero_std_groups / P;
-        pr.len_mean = lsum / S, pr.trunc_frac = (double)ntrunc / S;
-        /* samples that train: all, or only groups with reward variance */
-        int nk = 0;
-        for (int i = 0; i < P; i++) {
-            int eq = 1;
-            double gm = 0;
-            for (int g = 0; g < G; g++) { eq &= rew[i * G + g] == rew[i * G]; gm += rew[i * G + g]; }
-            gm /= G;
-            if (p->dynamic_sampling && eq) continue;                          /* no signal */
-            if (gm < p->pass_rate_low || gm > p->pass_rate_high) continue;    /* outside the difficulty band */
-            pr.kept_groups++;
-            for (int g = 0; g < G; g++)
-                if (!(p->mask_truncated && sm[i * G + g].truncated)) order[nk++] = i * G + g;
-        }
-        for (int s = 0; s < S; s++) sm[s].adv = advs[s];
-        /* ---- policy update: epochs x minibatches x micro-batches ---- */
-        double tt = now_s();
-        long train_tokens = 0;
-        loss_stats lsum_st;
-        memset(&lsum_st, 0, sizeof lsum_st);
-        int n_updates = 0;
-        for (int ep = 0; ep < p->ppo_epochs && nk > 0; ep++) {
-            int per = (nk + p->minibatches - 1) / p->minibatches;
-            for (int mb0 = 0; mb0 < nk; mb0 += per) {
-                int mb1 = mb0 + per < nk ? mb0 + per : nk;
-                double gt = 0;
-                for (int j = mb0; j < mb1; j++) gt += sm[order[j]].len - sm[order[j]].plen;
-                loss_params lp = p->loss;
-                lp.global_tokens = gt, lp.global_seqs = mb1 - mb0;
-                model_zero_grad(m);
-                for (int j = mb0; j < mb1;) {
-                    int B = 0, Nt = 0;
-                    mst[0] = 0;
-                    while (j < mb1 && B < max_seqs && Nt + sm[order[j]].len <= p->max_tokens) {
-                        sample *x = &sm[order[j]];
-                        for (int q = 0; q < x->len; q++) {
-                            mtok[Nt + q] = x->tok[q];
-                            mtgt[Nt + q] = q + 1 < x->len ? x->tok[q + 1] : -1;
-                            int resp = q >= x->plen - 1 && q + 1 < x->len; /* predicts a response token */
-                            mmask[Nt + q] = resp ? 1.0f : 0.0f;
-                            mold[Nt + q] = resp ? x->old[q + 1 - x->plen] : 0.0f;
-                        }
-                        madv[B] = x->adv;
-                        Nt += x->len;
-                        mst[++B] = Nt;
-                        j++;
-                    }
-                    if (!B) { rc = errf(err, RLVR_EARG, "grpo: a sequence of %d tokens exceeds train.max_tokens %d", sm[order[j]].len, p->max_tokens); goto out; }
-                    if ((rc = model_forward(m, mtok, mtgt, mst, B, err))) goto out;
-                    if (ref && (rc = model_forward(ref, mtok, mtgt, mst, B, err))) goto out;
-                    loss_stats st;
-                    if ((rc = policy_loss(&lp, B, mst, m->a.logp, mold, ref ? ref->a.logp : NULL, m->a.entropy, mmask, madv, dlogp, dent, &st, err))) goto out;
-                    lsum_st.kl_mean += st.kl_mean * st.n_tokens;
-                    if ((rc = model_backward(m, dlogp, dent, err))) goto out;
-                    lsum_st.loss += st.loss, lsum_st.pg_loss += st.pg_loss, lsum_st.entropy_loss += st.entropy_loss;
-                    lsum_st.entropy_mean += st.entropy_mean * st.n_tokens, lsum_st.n_tokens += st.n_tokens;
-                    lsum_st.clip_frac_low += st.clip_frac_low * st.n_tokens, lsum_st.clip_frac_high += st.clip_frac_high * st.n_tokens;
-                    lsum_st.clip_frac_dual += st.clip_frac_dual * st.n_tokens;
-                    lsum_st.ratio_mean += st.ratio_mean * st.n_tokens;
-                    if (st.ratio_max > lsum_st.ratio_max) lsum_st.ratio_max = st.ratio_max;
-                    train_tokens += Nt;
+            for (int i = 0; i < P && ng < P; i++) {
+                sample *g0 = x + (size_t)i * G;
+                int eq = 1;
+                double gm = 0;
+                for (int g = 0; g < G; g++) { eq &= g0[g].reward == g0[0].reward; gm += g0[g].reward; }
+                gm /= G;
+                nz += eq && G > 1;
+                if (p->dynamic_sampling && eq) continue;                       /* no signal */
+                if (gm < p->pass_rate_low || gm > p->pass_rate_high) continue; /* outside the difficulty band */
+                gstart[ng] = nk;
+                for (int g = 0; g < G; g++) {
+                    kept[nk] = &g0[g];
+                    rew[nk] = g0[g].reward;
+                    lens[nk] = g0[g].es.n_tokens;
+                    nk++;
                 }
-                double gn = 0;
-                float lr = lr_at(&p->sched, p->opt.lr, step);
-                pr.lr = lr;
-                if (adamw_step(m, &p->opt, lr, t_adam + 1, &gn, NULL) == RLVR_OK) t_adam++;
-                else res->skipped++;
-                pr.grad_norm = gn;
-                n_updates++;
+                ng++;
             }
+            if (!p->dynamic_sampling || ng >= P) break;
         }
-        if (lsum_st.n_tokens > 0) {
-            double nt = lsum_st.n_tokens;
-            lsum_st.entropy_mean /= nt, lsum_st.clip_frac_low /= nt, lsum_st.clip_frac_high /= nt;
-            lsum_st.clip_frac_dual /= nt, lsum_st.ratio_mean /= nt, lsum_st.kl_mean /= nt;
+        gstart[ng] = nk;
+        int drawn = nb * S;
+        pr.gen_batches = nb, pr.kept_groups = ng, pr.groups_drawn = nb * P, pr.filled = ng >= P;
+        pr.reward_mean = rs / drawn;
+        pr.reward_std = sqrt(fmax(0, rs2 / drawn - pr.reward_mean * pr.reward_mean));
+        pr.acc /= drawn;
+        pr.zero_std_frac = nz / (nb * P);
+        pr.len_mean = lsum / drawn, pr.trunc_frac = (double)ntrunc / drawn;
+        for (int f = 0; f < pr.n_fields; f++) pr.field_mean[f] = field_sum[f] / drawn;
+        (void)nfield;
+        pr.sample_s = now_s() - ts - pr.score_s;
+        pr.sample_tok_s = gen_tokens / (pr.sample_s > 0 ? pr.sample_s : 1e-9);
+        /* ---- advantages over the kept groups, then the update ---- */
+        adv_stats ast;
+        if (ng && (rc = advantages_compute(&p->adv, rew, gstart, ng, lens, advs, &ast, err))) goto out;
+        int nt = 0;
+        for (int j = 0; j < nk; j++) {
+            kept[j]->adv = advs[j];
+            if (!(p->mask_truncated && kept[j]->es.finish == ENGINE_FINISH_LENGTH)) kept[nt++] = kept[j];
         }
-        if (n_updates) lsum_st.loss /= n_updates, lsum_st.pg_loss /= n_updates, lsum_st.entropy_loss /= n_updates;
-        pr.loss = lsum_st;
-        pr.kl = lsum_st.kl_mean;
-        if (ref && p->ref_reset_every > 0 && (step + 1) % p->ref_reset_every == 0) { /* ProRL reference reset */
-            memcpy(ref->params, m->params, m->n_params * sizeof(float));
+        double tt = now_s();
+        if ((rc = train_on(&R, kept, nt, step, &t_adam, &pr, res, err))) goto out;
+        if (R.ref && p->ref_reset_every > 0 && (step + 1) % p->ref_reset_every == 0) { /* ProRL reference reset */
+            memcpy(R.ref->params, R.m->params, R.m->n_params * sizeof(float));
             if (p->ref_reset_optimizer) {
-                memset(m->m, 0, m->n_params * sizeof(float));
-                memset(m->v, 0, m->n_params * sizeof(float));
+                memset(R.m->m, 0, R.m->n_params * sizeof(float));
+                memset(R.m->v, 0, R.m->n_params * sizeof(float));
                 t_adam = 0;
             }
         }
         pr.train_s = now_s() - tt;
-        pr.train_tok_s = train_tokens / (pr.train_s > 0 ? pr.train_s : 1e-9);
+        pr.train_tok_s /= pr.train_s > 0 ? pr.train_s : 1e-9;
         pr.skipped = res->skipped;
         pr.elapsed_s = now_s() - t0;
-        if (metrics)
-            fprintf(metrics,
-                    "{\"step\":%d,\"reward_mean\":%.5g,\"reward_std\":%.5g,\"acc\":%.5g,\"zero_std_frac\":%.4g,\"kept_groups\":%d,"
-                    "\"len_mean\":%.4g,\"len_min\":%d,\"len_max\":%d,\"trunc_frac\":%.4g,\"loss\":%.6g,\"pg_loss\":%.6g,"
-                    "\"kl\":%.5g,\"entropy\":%.5g,\"clip_frac_low\":%.4g,\"clip_frac_high\":%.4g,\"clip_frac_dual\":%.4g,\"ratio_mean\":%.5g,"
-                    "\"ratio_max\":%.5g,\"grad_norm\":%.5g,\"lr\":%.4g,\"skipped\":%d,\"sample_s\":%.3f,\"train_s\":%.3f,"
-                    "\"sample_tok_s\":%.1f,\"train_tok_s\":%.1f,\"elapsed_s\":%.2f}\n",
-                    pr.step, pr.reward_mean, pr.reward_std, pr.acc, pr.zero_std_frac, pr.kept_groups, pr.len_mean, pr.len_min,
-                    pr.len_max, pr.trunc_frac, pr.loss.loss, pr.loss.pg_loss, pr.kl, pr.loss.entropy_mean, pr.loss.clip_frac_low,
-                    pr.loss.clip_frac_high, pr.loss.clip_frac_dual, pr.loss.ratio_mean, pr.loss.ratio_max, pr.grad_norm, pr.lr,
-                    pr.skipped, pr.sample_s, pr.train_s, pr.sample_tok_s, pr.train_tok_s, pr.elapsed_s);
+        log_step(&R, &pr);
+        int last = step + 1 == p->steps, at_eval = p->eval_every && (step + 1) % p->eval_every == 0;
+        int ls_every = p->log_samples_every ? p->log_samples_every : p->eval_every;
+        if (p->log_samples && (step == 0 || last || (ls_every && (step + 1) % ls_every == 0)))
+            log_samples(&R, step + 1, pool, p->log_samples < n_pool ? p->log_samples : n_pool);
+        for (int s = 0; s < n_pool; s++) sample_free(&pool[s], s % G == 0);
+        n_pool = 0;
+        for (int b = 0; b < B; b++) dataset_free(batches[b]), batches[b] = NULL;
         if (cb) cb(&pr, ud);
-        int last = step + 1 == p->steps;
-        if (p->eval_n && ((p->eval_every && (step + 1) % p->eval_every == 0) || last)) {
-            grpo_progress pe = {.step = step + 1, .steps = p->steps, .is_eval = 1, .n_acc = p->n_eval_diffs};
-            if ((rc = eval_all(m, ev, p, pe.acc_eval, err))) goto out;
+        if (R.eps && (at_eval || last)) {
+            grpo_progress pe;
+            if ((rc = eval_now(&R, step + 1, &pe, res, err))) goto out;
             memcpy(res->acc_after, pe.acc_eval, sizeof pe.acc_eval);
             pe.elapsed_s = now_s() - t0;
-            if (metrics) {
-                fprintf(metrics, "{\"step\":%d,\"eval\":{", pe.step);
-                for (int d = 0; d < p->n_eval_diffs; d++) fprintf(metrics, "%s\"acc_d%d\":%.4f", d ? "," : "", p->eval_diffs[d], pe.acc_eval[d]);
-                fprintf(metrics, "}}\n");
-            }
             if (cb) cb(&pe, ud);
         }
-        if (metrics) fflush(metrics);
         int stop = p->stop && *p->stop;
         if (p->out_dir && (stop || last || (p->save_every && (step + 1) % p->save_every == 0))) {
-            ckpt_state cs = {.step = step + 1, .t_adam = t_adam, .skipped = res->skipped, .seed = p->seed};
-            if ((rc = ckpt_save(p->out_dir, m, ref, &cs, p->cfg_hash, p->keep_last, err))) goto out;
+            ckpt_state c2 = {.step = step + 1, .t_adam = t_adam, .skipped = res->skipped, .seed = p->seed, .cursor = cursor};
+            if ((rc = ckpt_save(p->out_dir, R.m, R.ref, &c2, p->cfg_hash, p->keep_last, err))) goto out;
         }
         if (stop && !last) { res->stopped_at = step + 1; break; }
     }
     res->seconds = now_s() - t0;
-    if (p->out_dir) {
+    if (p->out_dir && res->stopped_at < 0) {
         char path[4096];
         snprintf(path, sizeof path, "%s/model", p->out_dir);
-        const char *meta[] = {"format", "pt", "producer", "rlvr train", NULL};
-        if ((rc = model_save_hf(m, path, meta, err))) goto out;
+        if (R.lm.byte_vocab) {
+            const char *meta[] = {"format", "pt", "producer", "rlvr train", NULL};
+            rc = model_save_hf(R.m, path, meta, err);
+        } else {
+            rc = model_export_hf(&R.lm, path, ST_F32, err);
+        }
     }
 out:
-    if (metrics) fclose(metrics);
-    if (sm) for (int s = 0; s < S; s++) { free(sm[s].tok); free(sm[s].old); }
-    free(sm); free(pb); free(ev); free(slots); free(nn); free(feed); free(gstart); free(order); free(mtok); free(mtgt); free(mst);
-    free(lens); free(logits); free(scratch); free(rew); free(advs); free(mold); free(mmask); free(dlogp); free(dent); free(madv); free(rngs);
-    decoder_free(dec);
-    model_free(m);
-    model_free(ref);
-    reward_free(rfn);
-    extserver_stop(xs);
-    free(xreq);
-    free(xrew);
-    free(txt);
-    free(gtv);
-    free(cmd_copy);
+    if (pool) for (int s = 0; s < n_pool; s++) sample_free(&pool[s], s % G == 0);
+    if (batches) for (int b = 0; b < B; b++) dataset_free(batches[b]);
+    free(pool), free(kept), free(batches), free(rew), free(advs), free(gstart), free(lens);
+    run_close(&R);
     return rc;
 }

@@ -1,32 +1,49 @@
-/* grpo.h: the RL loop of the GRPO family on a built-in task. One step: draw
- * prompts -> n samples each (KV-cache decoder, prompt prefilled once and shared by
- * its group) -> rewards (the task's checker) -> advantages -> ppo_epochs x
- * minibatches of policy loss and backward -> AdamW. The sampler's log-probs are the
- * old policy's (same weights, same kernels). Progress goes to a callback. */
+/* grpo.h: the RL loop of the GRPO family. One step: draw prompts (the built-in arith
+ * task or a JSONL dataset) -> n samples each through the rollout engine (continuous
+ * batching, each prompt prefilled once and shared by its group) -> rewards (any reward
+ * spec, or an external reward server) -> filters (dynamic sampling with refill, pass-rate
+ * band) -> advantages -> ppo_epochs x minibatches of policy loss and backward -> AdamW.
+ * The sampler's log-probs are the old policy's (same weights, same kernels). Models:
+ * rlvr's byte-level models and pretrained HF directories or GGUF files (model/load.h).
+ * Progress goes to a callback; metrics.jsonl, TensorBoard events, samples.jsonl,
+ * periodic sampled evaluations (eval/step_N.json) and checkpoints go to out_dir. */
 #ifndef RLVR_GRPO_H
 #define RLVR_GRPO_H
 #include <stdint.h>
 #include "rlvr.h"
 #include "algo/advantage.h"
 #include "algo/loss.h"
+#include "eval/evaluate.h"
 #include "core/config.h"
 #include "rollout/sampler.h"
 #include "tasks/arith.h"
 #include "train/optim.h"
 #include "train/sft.h"
 
+#define GRPO_MAX_STOP   4
+#define GRPO_MAX_FIELDS 8
+#define GRPO_MAX_EVAL_K 8
+
 typedef struct {
     uint64_t seed;
-    const char *model_dir;      /* HF directory to start from (e.g. an sft output) */
+    const char *model_dir;      /* HF directory or GGUF file to start from (e.g. an sft output) */
+    const char *chat_template;  /* "" detect; else a chat template name (model/load.h) */
+    int chat;                   /* 1: prompts go through the model's chat template */
+    const char *system;         /* chat system message; "" the template's default */
+    const char *data_path;      /* "" the built-in arith task; else a JSONL dataset (tasks/dataset.h) */
+    const char *prompt_key, *answer_key, *data_source_key, *prompt_template;
     arith_params task;          /* train problems; difficulty mix below */
     int n_diffs, diffs[SFT_MAX_EVAL_DIFFS]; /* training difficulties, drawn uniformly */
     int steps, prompts_per_step, group_size;
     int max_new_tokens;
+    int slots;                  /* rollout engine KV slots (sequences decoded at once) */
+    int n_stop; const char *stop_str[GRPO_MAX_STOP]; /* stop strings besides the model's stop ids */
     sampler_params sampling;
     adv_params adv;
     loss_params loss;
     int ppo_epochs, minibatches, max_tokens;
-    int dynamic_sampling;       /* drop groups whose rewards are all equal (DAPO) */
+    int dynamic_sampling;       /* drop groups whose rewards are all equal (DAPO) and draw again */
+    int max_gen_batches;        /* generation batches per step at most (DAPO's max_num_gen_batches) */
     float pass_rate_low, pass_rate_high; /* keep groups whose mean reward is in [low, high] */
     int mask_truncated;         /* leave samples cut at max_new_tokens out of the loss */
     int ref_reset_every;        /* with kl_coef > 0: copy the policy into the reference every N steps (ProRL); 0 never */
@@ -34,6 +51,14 @@ typedef struct {
     adamw_params opt;
     lr_schedule sched;
     int eval_every, eval_n, n_eval_diffs, eval_diffs[SFT_MAX_EVAL_DIFFS];
+    const char *eval_path;      /* "" arith eval split (or nothing for datasets); else a JSONL file */
+    int eval_samples;           /* samples per eval problem (1) */
+    int n_eval_k, eval_k[GRPO_MAX_EVAL_K]; /* pass@k reported (k <= eval_samples) */
+    sampler_params eval_sampling; /* temperature 0: greedy */
+    int eval_max_new_tokens;
+    int tensorboard;            /* write out_dir/tb/events.out.tfevents.* */
+    int log_samples;            /* samples written to samples.jsonl at each logged step */
+    int log_samples_every;      /* steps between sample logs (0: at evaluations) */
     const char *reward_spec;    /* a reward spec (docs/verifiers.md); "arith" by default */
     const char *reward_cmd;     /* non-empty: a long-running external reward server (one JSON line
                                    per request) scores every batch instead of the spec */
@@ -56,16 +81,34 @@ typedef struct {
     loss_stats loss;
     double grad_norm, lr;
     double kl;                  /* mean per-token KL estimate to the reference (0 without one) */
-    double sample_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
-    int skipped, kept_groups;
+    double sample_s, score_s, ref_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
+    int skipped, kept_groups, gen_batches, groups_drawn;
+    int filled;                 /* dynamic sampling: the batch reached prompts_per_step groups */
+    int n_fields;               /* means of the reward's named fields (reward_output.fields) */
+    char field_name[GRPO_MAX_FIELDS][32];
+    double field_mean[GRPO_MAX_FIELDS];
     int is_eval, n_acc;
-    double acc_eval[SFT_MAX_EVAL_DIFFS];
+    double acc_eval[SFT_MAX_EVAL_DIFFS]; /* eval: pass@1 per group */
+    char acc_name[SFT_MAX_EVAL_DIFFS][EVAL_NAME_CAP];
 } grpo_progress;
 
 typedef void (*grpo_progress_fn)(const grpo_progress *pr, void *ud);
 
+/* One row of the before/after table: pass@k of one eval group at the first and the last
+ * evaluation, each with its 95% bootstrap interval over problems, and the change with a
+ * paired bootstrap interval (the same problems resampled in both). */
+typedef struct {
+    char group[EVAL_NAME_CAP];
+    int k, n_problems;
+    double before, before_lo, before_hi, after, after_lo, after_hi, diff, diff_lo, diff_hi;
+} grpo_cmp;
+
+#define GRPO_MAX_CMP 64
+
 typedef struct {
     double acc_before[SFT_MAX_EVAL_DIFFS], acc_after[SFT_MAX_EVAL_DIFFS];
+    int n_cmp;
+    grpo_cmp cmp[GRPO_MAX_CMP];
     int skipped;
     double seconds;
     int resumed_from;           /* step resumed from, -1 when fresh */

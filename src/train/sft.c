@@ -11,6 +11,7 @@
 #endif
 #include "core/err.h"
 #include "core/fs.h"
+#include "core/rng.h"
 #include "model/decode.h"
 #include "model/io.h"
 #include "tokenizer/bytes.h"
@@ -64,6 +65,20 @@ int sft_params_from_cfg(cfg *c, sft_params *p, rlvr_err *err) {
     }
     if (!p->task.ops_mask) return cfg_errf(c, "task.ops", err, "task.ops must name at least one operation");
     p->task.split = ARITH_SPLIT_TRAIN;
+    long long mixv[SFT_MAX_EVAL_DIFFS];
+    if ((rc = cfg_int_list(c, "task.mix", NULL, 0, mixv, SFT_MAX_EVAL_DIFFS, &p->n_mix, err))) return rc;
+    long long mix_sum = 0;
+    for (int i = 0; i < p->n_mix; i++) {
+        if (mixv[i] < 0 || mixv[i] > 1000000) return cfg_errf(c, "task.mix", err, "task.mix: weight %lld is outside 0..1000000", mixv[i]);
+        p->mix[i] = (double)mixv[i], mix_sum += mixv[i];
+    }
+    if (p->n_mix && !mix_sum) return cfg_errf(c, "task.mix", err, "task.mix: the weights sum to 0");
+    long long tl[ARITH_N_TEMPLATES];
+    if ((rc = cfg_int_list(c, "task.templates", NULL, 0, tl, ARITH_N_TEMPLATES, &p->n_templates, err))) return rc;
+    for (int i = 0; i < p->n_templates; i++) {
+        if (tl[i] < 0 || tl[i] >= ARITH_N_TEMPLATES) return cfg_errf(c, "task.templates", err, "task.templates: %lld is not a template id (0..%d)", tl[i], ARITH_N_TEMPLATES - 1);
+        p->templates[i] = (int)tl[i];
+    }
 
     I("train.steps", 1500, 0, 100000000, p->steps);
     I("train.batch_size", 32, 1, 65536, p->batch_size);
@@ -104,6 +119,21 @@ int sft_params_from_cfg(cfg *c, sft_params *p, rlvr_err *err) {
 
 /* [BOS] prompt answer [EOS] into ids; returns the length or -1 when it does not fit
  * in cap. *ans_at gets the position of the first answer token. */
+/* The number of operations of training problem idx under task.mix: a draw from the
+ * stream (seed, 0x5F7D, idx), so a batch's problems do not depend on batch size. */
+static int sft_mix_draw(const sft_params *p, uint64_t idx) {
+    rng_t r;
+    rng_seed(&r, p->seed, rng_derive(p->seed, 0x5F7D, idx));
+    double tot = 0;
+    for (int i = 0; i < p->n_mix; i++) tot += p->mix[i];
+    double u = rng_double(&r) * tot;
+    for (int i = 0; i < p->n_mix; i++) {
+        if (u < p->mix[i]) return i + 1;
+        u -= p->mix[i];
+    }
+    return p->n_mix; /* u == tot: rounding */
+}
+
 static int encode_example(const arith_problem *pb, int with_answer, int *ids, int cap, int *ans_at) {
     int np = (int)strlen(pb->prompt), na = with_answer ? (int)strlen(pb->answer) : 0;
     int len = 1 + np + na + (with_answer ? 1 : 0);
@@ -225,7 +255,15 @@ int sft_run(const sft_params *p, sft_progress_fn cb, void *ud, sft_result *res, 
         float lr = lr_at(&p->sched, p->opt.lr, step);
         int n_ans = 0;
         for (int i = 0; i < p->batch_size; i++) {
-            if ((rc = arith_generate(&p->task, p->seed, (uint64_t)step * p->batch_size + i, &batch[i], err))) goto out;
+            uint64_t idx = (uint64_t)step * p->batch_size + i;
+            arith_params tp = p->task;
+            if (p->n_mix) tp.n_ops = sft_mix_draw(p, idx);
+            if (p->n_templates) { /* answer styles drawn uniformly (a template changes only the surface) */
+                rng_t r;
+                rng_seed(&r, p->seed, rng_derive(p->seed, 0x7E3F, idx));
+                tp.template_id = p->templates[rng_below(&r, p->n_templates)];
+            }
+            if ((rc = arith_generate(&tp, p->seed, idx, &batch[i], err))) goto out;
             n_ans += (int)strlen(batch[i].answer) + 1;
         }
         model_zero_grad(m);

@@ -18,6 +18,10 @@ typedef struct {
     model_config model;        /* shape of the fresh model (byte vocabulary) */
     float init_std;
     arith_params task;         /* train problems (split = train) */
+    int n_mix;                 /* 0: every problem has task.n_ops operations */
+    double mix[SFT_MAX_EVAL_DIFFS]; /* else problem i has d+1 operations with weight mix[d] */
+    int n_templates;           /* 0: every problem in task.template; else drawn from templates[] */
+    int templates[ARITH_N_TEMPLATES];
     int steps, batch_size;     /* optimizer steps; sequences per step */
     int max_tokens;            /* micro-batch size in tokens (memory bound) */
     adamw_params opt;
