@@ -515,6 +515,7 @@ static const char *TRAIN_HELP =
     "  train.steps=100 train.lr=1e-4 train.schedule=constant train.warmup_steps=0 train.weight_decay=0\n"
     "  train.grad_clip=1.0 train.beta1=0.9 train.beta2=0.99 train.max_tokens=4096\n"
     "  rollout.prompts_per_step=16 rollout.n=8 rollout.max_new_tokens=48 rollout.slots=128 rollout.stop=[]\n"
+    "  rollout.min_new_tokens=0 (stops ignored before this many tokens: for benchmarks)\n"
     "  rollout.temperature=1.0 rollout.top_k=0 rollout.top_p=1.0 rollout.min_p=0\n"
     "  algo.adv_estimator=grpo (dr_grpo lite rloo reinforce_pp reinforce_pp_baseline)\n"
     "  algo.clip_mode=ppo (dual gppo none) algo.clip_low=0.2 algo.clip_high=0.2 algo.clip_c=3\n"

@@ -227,7 +227,7 @@ static void metric_charts(rp_report *x) {
     int any_acc = 0;
     for (int i = 0; i < t->n_cols; i++) any_acc |= (!strncmp(t->cols[i].name, "eval.", 5) && is_fraction_col(t, i)) || !strcmp(t->cols[i].name, "acc");
     if (any_acc && (c = chart_add(&x->L, RP_SEC_TRAIN, "accuracy", "Accuracy",
-                                  "held-out greedy exact match at each periodic evaluation (markers); accuracy of the training samples"))) {
+                                  "held-out pass@1 at each periodic evaluation (markers; greedy unless eval.temperature > 0); accuracy of the training samples"))) {
         c->xlabel = "step", c->ylabel = "accuracy (%)", c->yscale = 100, c->yunit = "%", c->yfixed = 1;
         for (int i = 0; i < t->n_cols; i++) {
             if (strncmp(t->cols[i].name, "eval.", 5) || !is_fraction_col(t, i)) continue;
@@ -491,7 +491,7 @@ static int headline_build(const rp_data *d, const rp_cat *cats, int n_cats, rp_h
         char lab[200];
         eval_label(lab, sizeof lab, t->cols[c].name);
         const char *nm = !strncmp(lab, "held-out, difficulty ", 21) ? lab + 21 : lab;
-        snprintf(r->what, sizeof r->what, "%s|greedy accuracy", nm);
+        snprintf(r->what, sizeof r->what, "%s|held-out pass@1", nm);
         r->difficulty = NAN, r->k = NAN;
         snprintf(r->metric, sizeof r->metric, "acc");
         int rows[2] = {first, last};

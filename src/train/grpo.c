@@ -85,6 +85,7 @@ static int source_draw(source *s, uint64_t cursor, int P, const dataset_row **ro
         s->jsonl[used++] = '\n';
     }
     dataset_params dp = dataset_default_params();
+    dp.template_str = p->prompt_template && *p->prompt_template ? p->prompt_template : NULL;
     int rc = dataset_load_mem("arith", s->jsonl, used, &dp, batch, NULL, err);
     if (rc) return rc;
     for (int i = 0; i < P; i++) rows[i] = dataset_row_at(*batch, i);
@@ -188,6 +189,7 @@ static int eval_now(run *R, int step, grpo_progress *pe, grpo_result *res, rlvr_
     eval_result r;
     int rc = eval_run(&R->lm, R->eps, &ep, &r, err);
     if (rc) { eval_result_free(&r); return rc; }
+    if (p->out_dir) snprintf(r.model, sizeof r.model, "%s @ step %d", p->out_dir, step); /* the policy being trained */
     if (!R->first_correct) { /* the 'before' of the comparison */
         if (!(R->first_correct = malloc(sizeof(int) * (size_t)(r.n_problems ? r.n_problems : 1)))) { eval_result_free(&r); return errf(err, RLVR_ENOMEM, "grpo: out of memory"); }
         memcpy(R->first_correct, r.n_correct, sizeof(int) * (size_t)r.n_problems);
@@ -431,6 +433,28 @@ static void log_samples(run *R, int step, sample *x, int n) {
     fflush(R->samples_log);
 }
 
+/* The arith eval split (eval_problems_arith's problems) as JSONL at path. */
+static int write_arith_eval(const grpo_params *p, const char *path, rlvr_err *err) {
+    size_t cap = (size_t)ARITH_JSONL_CAP * (size_t)p->eval_n * (size_t)p->n_eval_diffs + 1, used = 0;
+    char *buf = malloc(cap);
+    if (!buf) return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    int rc = RLVR_OK;
+    for (int d = 0; d < p->n_eval_diffs && !rc; d++) {
+        arith_params ep = p->task;
+        ep.n_ops = p->eval_diffs[d], ep.split = ARITH_SPLIT_EVAL;
+        for (int i = 0; i < p->eval_n && !rc; i++) {
+            arith_problem pb;
+            size_t k;
+            if (!(rc = arith_generate(&ep, p->seed ^ EVAL_ARITH_SEED_MIX, (uint64_t)i, &pb, err)) &&
+                !(rc = arith_to_jsonl(&pb, buf + used, ARITH_JSONL_CAP, &k, err)))
+                used += k, buf[used++] = '\n';
+        }
+    }
+    if (!rc) rc = fs_write_atomic(path, buf, used, err);
+    free(buf);
+    return rc;
+}
+
 static int run_open(run *R, const grpo_params *p, int resumed, rlvr_err *err) {
     int rc;
     const char *spec = p->reward_spec && *p->reward_spec ? p->reward_spec : (p->data_path && *p->data_path ? "auto" : "arith");
@@ -477,7 +501,22 @@ static int run_open(run *R, const grpo_params *p, int resumed, rlvr_err *err) {
             eval_data_params edp = eval_data_default_params();
             edp.reward = spec;
             edp.limit = p->eval_n;
+            edp.data.template_str = p->prompt_template && *p->prompt_template ? p->prompt_template : NULL;
             rc = eval_problems_dataset(p->eval_path, &edp, &R->eps, err);
+        } else if (!(p->data_path && *p->data_path) && p->prompt_template && *p->prompt_template && p->out_dir) {
+            /* arith through a prompt template (e.g. for an instruct model): the eval split
+             * written as JSONL, then read back with the template and the reward spec */
+            char path[4096];
+            snprintf(path, sizeof path, "%s/eval", p->out_dir);
+            if (!(rc = fs_mkdir_p(path, err))) {
+                snprintf(path, sizeof path, "%s/eval/problems.jsonl", p->out_dir);
+                rc = write_arith_eval(p, path, err);
+            }
+            eval_data_params edp = eval_data_default_params();
+            edp.reward = spec;
+            edp.data.template_str = p->prompt_template;
+            edp.difficulty_key = "difficulty";
+            if (!rc) rc = eval_problems_dataset(path, &edp, &R->eps, err);
         } else if (!(p->data_path && *p->data_path)) {
             rc = eval_problems_arith(&p->task, p->eval_diffs, p->n_eval_diffs, p->eval_n, p->seed, &R->eps, err);
         }
@@ -539,7 +578,8 @@ static int generate_batch(run *R, int step, int b, uint64_t cursor, sample *x, d
         }
     }
     engine_params ep = engine_default_params();
-    ep.max_slots = P * G < p->slots ? P * G : p->slots, ep.max_len = T, ep.sampling = p->sampling, ep.max_new_tokens = p->max_new_tokens;
+    ep.max_slots = P * G < p->slots ? P * G : p->slots, ep.max_len = T, ep.sampling = p->sampling;
+    ep.max_new_tokens = p->max_new_tokens, ep.min_new_tokens = p->min_new_tokens;
     ep.stop_ids = R->lm.stop_ids, ep.n_stop_ids = R->lm.n_stop;
     ep.stop_strings = p->n_stop ? p->stop_str : NULL, ep.n_stop_strings = p->n_stop;
     ep.token_text = loaded_token_text, ep.token_text_ud = &R->lm;

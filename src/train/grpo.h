@@ -36,6 +36,7 @@ typedef struct {
     int n_diffs, diffs[SFT_MAX_EVAL_DIFFS]; /* training difficulties, drawn uniformly */
     int steps, prompts_per_step, group_size;
     int max_new_tokens;
+    int min_new_tokens;         /* stop ids and strings are ignored before this many tokens (benchmarks) */
     int slots;                  /* rollout engine KV slots (sequences decoded at once) */
     int n_stop; const char *stop_str[GRPO_MAX_STOP]; /* stop strings besides the model's stop ids */
     sampler_params sampling;

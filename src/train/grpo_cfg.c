@@ -45,6 +45,7 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     I("rollout.n", 8, 1, 1024, p->group_size);
     I("rollout.max_new_tokens", 48, 1, 8192, p->max_new_tokens);
     I("rollout.slots", 128, 1, 4096, p->slots);
+    I("rollout.min_new_tokens", 0, 0, p->max_new_tokens, p->min_new_tokens);
     if ((rc = cfg_str_list(c, "rollout.stop", NULL, 0, p->stop_str, GRPO_MAX_STOP, &p->n_stop, err))) return rc;
     for (int i = 0; i < p->n_stop; i++)
         if (!*p->stop_str[i]) return cfg_errf(c, "rollout.stop", err, "rollout.stop: an empty stop string would end every sample at once");
