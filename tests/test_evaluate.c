@@ -354,6 +354,42 @@ static void test_forgetting(void) {
     CHECK(forget_summarize(Rn, 1, 2, -1, NULL, NULL, &s, &e) == RLVR_EARG && strstr(e.msg, "R[0][1]"), "non-finite named: %s", e.msg);
 }
 
+/* CoT-pass@k counts a sample only when the answer AND its working are right: scripted
+ * completions of a 2-step problem, one right for the right reasons, one right for the
+ * wrong reasons (a wrong first step, the right final), one bare right answer, one wrong. */
+static void test_cot_right_for_wrong_reasons(void) {
+    arith_params task = arith_default_params();
+    task.max_val = 9, task.max_result = 30, task.ops_mask = ARITH_OP_ADD | ARITH_OP_SUB;
+    int d = 2;
+    eval_problems *ps = NULL;
+    rlvr_err e = {0};
+    CHECK(eval_problems_arith(&task, &d, 1, 1, 7, &ps, &e) == RLVR_OK, "%s", e.msg);
+    arith_params tp = task;
+    tp.n_ops = 2, tp.split = ARITH_SPLIT_EVAL;
+    arith_problem pb;
+    CHECK(arith_generate(&tp, 7 ^ EVAL_ARITH_SEED_MIX, 0, &pb, &e) == RLVR_OK, "%s", e.msg);
+    char wrong_step[ARITH_TEXT_CAP], bare[64], wrong[64];
+    snprintf(wrong_step, sizeof wrong_step, "%c:%lld;%c:%lld;#%lld", pb.steps[0].var, pb.steps[0].value + 1, pb.steps[1].var, pb.result, pb.result);
+    snprintf(bare, sizeof bare, "#%lld", pb.result);
+    snprintf(wrong, sizeof wrong, "#%lld", pb.result + 1);
+    const char *texts[4] = {pb.answer, wrong_step, bare, wrong};
+    int want_ok[4] = {1, 1, 1, 0}, want_cot[4] = {1, 0, 0, 0}, c = 0, cot = 0;
+    for (int i = 0; i < 4; i++) {
+        int ok, ct;
+        char *key = NULL;
+        CHECK(eval_check_text(ps, 0, texts[i], strlen(texts[i]), 8, ENGINE_FINISH_STOP, 32, &ok, &ct, &key, &e) == RLVR_OK, "%s", e.msg);
+        CHECK(ok == want_ok[i] && ct == want_cot[i], "'%s': correct %d (want %d), CoT-correct %d (want %d)", texts[i], ok, want_ok[i], ct, want_cot[i]);
+        c += ok, cot += ct;
+        free(key);
+    }
+    /* n = 4, c = 3, CoT c = 1: pass@1 3/4, CoT-pass@1 1/4, pass@2 1, CoT-pass@2 1 - C(3,2)/C(4,2) = 1/2 */
+    CHECK_CLOSE(pass_at_k(4, c, 1), 0.75, 1e-12, 1e-12, "pass@1");
+    CHECK_CLOSE(pass_at_k(4, cot, 1), 0.25, 1e-12, 1e-12, "CoT-pass@1");
+    CHECK_CLOSE(pass_at_k(4, c, 2), 1.0, 1e-12, 1e-12, "pass@2");
+    CHECK_CLOSE(pass_at_k(4, cot, 2), 0.5, 1e-12, 1e-12, "CoT-pass@2");
+    eval_problems_free(ps);
+}
+
 int main(void) {
 #ifdef _OPENMP
     omp_set_num_threads(2);
@@ -365,6 +401,7 @@ int main(void) {
     RUN(test_cross_ppl);
     RUN(test_dataset_route);
     RUN(test_forgetting);
+    RUN(test_cot_right_for_wrong_reasons);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);

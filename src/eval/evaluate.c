@@ -284,13 +284,10 @@ static char *arith_key(const char *text) {
     return strdup(buf);
 }
 
-/* Checks sample x of problem i: *ok, *cot, *key (malloc'd). Thread-safe. */
-static int score_sample(const loaded_model *lm, const eval_problems *ps, int i, const engine_sample *x, int max_new,
-                        int *ok, int *cot, char **key, rlvr_err *err) {
-    size_t len;
-    char *text = completion_text(lm, x->tokens, x->n_tokens, &len);
+int eval_check_text(const eval_problems *ps, int i, const char *text, size_t len, int n_tokens, int finish, int max_new,
+                    int *ok, int *cot, char **key, rlvr_err *err) {
     *ok = *cot = 0, *key = NULL;
-    if (!text) return errf(err, RLVR_ENOMEM, "eval: out of memory");
+    if (!ps || i < 0 || i >= ps->n) return errf(err, RLVR_EARG, "eval_check_text: problem %d out of range", i);
     int rc = RLVR_OK;
     if (ps->kind == SET_ARITH) {
         int steps_ok = 0, proc = 0;
@@ -302,22 +299,32 @@ static int score_sample(const loaded_model *lm, const eval_problems *ps, int i, 
         const dataset_row *r = ps->rows[i];
         reward_input in = {.completion = text, .completion_n = len, .prompt = r->prompt, .prompt_n = r->prompt_n,
                            .reference = r->answer, .reference_n = r->answer_n, .data_source = r->data_source,
-                           .extra = r->extra, .n_extra = r->n_extra, .n_tokens = x->n_tokens,
-                           .finish = x->finish == ENGINE_FINISH_LENGTH ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP,
+                           .extra = r->extra, .n_extra = r->n_extra, .n_tokens = n_tokens,
+                           .finish = finish == ENGINE_FINISH_LENGTH ? REWARD_FINISH_LENGTH : REWARD_FINISH_STOP,
                            .max_tokens = max_new};
         reward_output o;
-        if ((rc = reward_score(ps->reward, &in, &o, err))) goto done;
+        if ((rc = reward_score(ps->reward, &in, &o, err))) return rc;
         *ok = reward_output_correct(&o);
         if (ps->cot) {
             reward_output co;
-            if ((rc = reward_score(ps->cot, &in, &co, err))) { err_wrap(err, rc, "cot reward"); goto done; }
+            if ((rc = reward_score(ps->cot, &in, &co, err))) { err_wrap(err, rc, "cot reward"); return rc; }
             int pass = co.correct >= 0 ? co.correct : co.reward >= ps->cot_min;
             *cot = *ok && pass;
         }
         *key = strdup(o.pred); /* replaced by the math key afterwards where that is the rule */
     }
     if (!*key) rc = errf(err, RLVR_ENOMEM, "eval: out of memory");
-done:
+    return rc;
+}
+
+/* Checks sample x of problem i: *ok, *cot, *key (malloc'd). Thread-safe. */
+static int score_sample(const loaded_model *lm, const eval_problems *ps, int i, const engine_sample *x, int max_new,
+                        int *ok, int *cot, char **key, rlvr_err *err) {
+    size_t len;
+    char *text = completion_text(lm, x->tokens, x->n_tokens, &len);
+    *ok = *cot = 0, *key = NULL;
+    if (!text) return errf(err, RLVR_ENOMEM, "eval: out of memory");
+    int rc = eval_check_text(ps, i, text, len, x->n_tokens, x->finish, max_new, ok, cot, key, err);
     free(text);
     return rc;
 }

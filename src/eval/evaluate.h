@@ -78,6 +78,13 @@ eval_data_params eval_data_default_params(void);
 int eval_problems_dataset(const char *path, const eval_data_params *p, eval_problems **out, rlvr_err *err);
 
 void eval_problems_free(eval_problems *ps); /* NULL-safe */
+
+/* Checks one completion text of problem i as eval_run does: *ok (the answer is right),
+ * *cot (right AND its reasoning passes: the arith step trace, or the cot reward), *key
+ * (the maj@k answer key, malloc'd; the caller frees it). n_tokens, finish (ENGINE_FINISH_*)
+ * and max_new are passed to length-aware rewards. */
+int eval_check_text(const eval_problems *ps, int i, const char *text, size_t len, int n_tokens, int finish, int max_new,
+                    int *ok, int *cot, char **key, rlvr_err *err);
 int eval_problems_count(const eval_problems *ps);
 
 /* ---- running --------------------------------------------------------------------- */
