@@ -1,6 +1,8 @@
 /* test_grpo: the RL loop end to end on a tiny SFT'd model. The sampler's log-probs
  * are the trainer's (on-policy ratios are 1 to fp32 rounding, KL to an identical
  * reference is 0), runs repeat bit for bit, and metrics are written every step. */
+#include <math.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
 #include "core/config.h"
@@ -187,6 +189,69 @@ static void test_grpo(void) {
     CHECK(last_pr.gen_batches == 3 && last_pr.filled == 0 && last_pr.kept_groups == 0 && last_pr.groups_drawn == 3 * d.prompts_per_step,
           "no signal: draws up to the limit and says so: %d batches, filled %d, kept %d, drawn %d", last_pr.gen_batches, last_pr.filled,
           last_pr.kept_groups, last_pr.groups_drawn);
+    /* interleaved SFT (ReLIFT): unsolved prompts with a reference solution ("answer", the
+     * arith working) are buffered and trained on every sft.every steps; a resumed run
+     * restores the buffer and equals a straight one bit for bit */
+    grpo_params sq = params("sft.every=2");
+    sq.steps = 4, sq.sft_solution_key = "answer", sq.sft_batch = 6, sq.sft_buffer = 10;
+    char s_straight[300], s_resumed[300];
+    snprintf(s_straight, sizeof s_straight, "%s/sft_straight", dir);
+    snprintf(s_resumed, sizeof s_resumed, "%s/sft_resumed", dir);
+    sq.out_dir = s_straight;
+    CHECK(grpo_run(&sq, record_last, NULL, &r1, &e) == 0, "%s", e.msg);
+    CHECK(last_pr.sft_items == 6 && isfinite(last_pr.sft_loss) && last_pr.sft_loss > 0 && last_pr.sft_buffered <= 10,
+          "step 4 trains on 6 buffered prompts: items %d, loss %g, buffered %d", last_pr.sft_items, last_pr.sft_loss, last_pr.sft_buffered);
+    stop = 0, stop_after = 3, stop_flag = &stop;
+    sq.out_dir = s_resumed, sq.stop = &stop;
+    CHECK(grpo_run(&sq, stopper, NULL, &r2, &e) == 0 && r2.stopped_at == 3, "%s (stopped at %d)", e.msg, r2.stopped_at);
+    stop = 0, stop_after = -1, sq.resume = 1;
+    CHECK(grpo_run(&sq, NULL, NULL, &r2, &e) == 0 && r2.resumed_from == 3, "%s (resumed from %d)", e.msg, r2.resumed_from);
+    snprintf(pa, sizeof pa, "%s/model", s_straight);
+    snprintf(pb, sizeof pb, "%s/model", s_resumed);
+    a = b = NULL;
+    CHECK(model_load_hf(pa, &a, &e) == 0 && model_load_hf(pb, &b, &e) == 0, "%s", e.msg);
+    if (a && b) CHECK(!memcmp(a->params, b->params, a->n_params * 4), "SFT buffer: stop + resume must equal the straight run");
+    model_free(a);
+    model_free(b);
+    /* a staged curriculum: the stage and its difficulties and lengths change at curriculum.until */
+    cfg *cc = cfg_new();
+    const char *cov[] = {"model=x", "curriculum.until=[2]", "curriculum.difficulties=[\"1\",\"2,3\"]", "curriculum.max_new_tokens=[8,16]",
+                         "rollout.max_new_tokens=16"};
+    for (size_t i = 0; i < sizeof cov / sizeof *cov; i++) CHECK(cfg_set_override(cc, cov[i], &e) == 0, "%s", e.msg);
+    grpo_params cp;
+    CHECK(grpo_params_from_cfg(cc, &cp, &e) == 0, "%s", e.msg);
+    CHECK(cp.n_stages == 2 && cp.stage_until[0] == 2 && cp.stage_n_diffs[1] == 2 && cp.stage_diffs[1][1] == 3 && cp.stage_max_new[0] == 8,
+          "curriculum parsed: %d stages", cp.n_stages);
+    cfg_free(cc);
+    cc = cfg_new();
+    CHECK(cfg_set_override(cc, "model=x", &e) == 0 && cfg_set_override(cc, "curriculum.until=[2]", &e) == 0 &&
+          cfg_set_override(cc, "curriculum.max_new_tokens=[8]", &e) == 0, "%s", e.msg);
+    CHECK(grpo_params_from_cfg(cc, &cp, &e) == RLVR_ECONFIG && strstr(e.msg, "curriculum.max_new_tokens"), "a list of the wrong length is named: %s", e.msg);
+    cfg_free(cc);
+    grpo_params cu = params("curriculum.until=[2]");
+    cu.steps = 3;
+    cu.n_stages = 2, cu.stage_until[0] = 2, cu.stage_until[1] = 1 << 30;
+    cu.stage_n_diffs[0] = 1, cu.stage_diffs[0][0] = 1, cu.stage_n_diffs[1] = 1, cu.stage_diffs[1][0] = 3;
+    cu.stage_max_new[0] = 4, cu.stage_max_new[1] = 12, cu.stage_data[0] = cu.stage_data[1] = "";
+    char cdir[300];
+    snprintf(cdir, sizeof cdir, "%s/curr", dir);
+    cu.out_dir = cdir, cu.log_samples = 4, cu.log_samples_every = 1;
+    CHECK(grpo_run(&cu, record_last, NULL, &r1, &e) == 0 && last_pr.stage == 1, "%s (stage %d)", e.msg, last_pr.stage);
+    char sl[340];
+    snprintf(sl, sizeof sl, "%s/samples.jsonl", cdir);
+    FILE *sf = fopen(sl, "r");
+    int stage_ok = sf != NULL, seen = 0;
+    while (sf && fgets(line, sizeof line, sf)) {
+        int st = 0, tokens = 0, semis = 0;
+        const char *q = strstr(line, "\"step\":"), *tk = strstr(line, "\"tokens\":"), *pp = strstr(line, "\"prompt\":\"");
+        if (!q || !tk || !pp) { stage_ok = 0; break; }
+        st = atoi(q + 7), tokens = atoi(tk + 9);
+        for (const char *z = pp + 10; *z && *z != '"'; z++) semis += *z == '=';
+        stage_ok &= st <= 2 ? tokens <= 4 && semis == 1 : tokens <= 12 && semis == 3; /* '=' per definition: the difficulty */
+        seen++;
+    }
+    if (sf) fclose(sf);
+    CHECK(stage_ok && seen == 12, "samples follow their stage's difficulty and length (%d lines)", seen);
     /* a JSONL dataset trains the same way, with rows routed to their verifier */
     char jp[300];
     snprintf(jp, sizeof jp, "%s/train.jsonl", dir);

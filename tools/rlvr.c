@@ -529,6 +529,10 @@ static const char *TRAIN_HELP =
     "  eval.samples=1 eval.k=[1] eval.temperature=0 (greedy) eval.top_p=1 eval.max_new_tokens=(rollout's)\n"
     "  reward.cmd=\"\" (e.g. \"python3 examples/my_reward.py\": a long-running reward server; replaces the spec)\n"
     "  reward.spec=\"\" (arith for the task, auto for datasets; any spec, e.g. \"arith + length_budget[budget=8]:0.1\")\n"
+    "  curriculum.until=[] (stage boundaries, steps) curriculum.difficulties=[\"1\",\"1,2\",...] curriculum.data=[FILE,...]\n"
+    "  curriculum.max_new_tokens=[...] (one entry per stage when given)\n"
+    "  sft.every=0 (ReLIFT: every N steps an SFT update on buffered unsolved prompts) sft.batch=16 sft.buffer=256\n"
+    "  sft.lr=(train.lr) sft.solution_key=answer (the column with a reference solution)\n"
     "  log.tensorboard=true log.samples=4 (samples.jsonl lines per logged step) log.samples_every=0 (at evals)\n"
     "  train.save_every=0 (also at the end and on SIGTERM/SIGINT) train.keep_last=3\n"
     "  resume=false (continue from the newest verified checkpoint in out_dir) resume_force=false\n";

@@ -105,11 +105,17 @@ int ckpt_save(const char *out_dir, const model *m, const model *ref, const ckpt_
     free(t);
     free(names);
     if (!rc) {
-        char js[512];
-        int n = snprintf(js, sizeof js, "{\"step\": %d, \"t_adam\": %d, \"skipped\": %d, \"seed\": \"%llu\", \"cursor\": \"%llu\"}\n",
-                         st->step, st->t_adam, st->skipped, (unsigned long long)st->seed, (unsigned long long)st->cursor);
-        snprintf(path, sizeof path, "%s/state.json", tmp);
-        rc = fs_write_atomic(path, js, (size_t)n, err);
+        size_t cap = 512 + (st->extra ? strlen(st->extra) : 0);
+        char *js = malloc(cap);
+        if (!js) rc = errf(err, RLVR_ENOMEM, "ckpt: out of memory");
+        else {
+            int n = snprintf(js, cap, "{\"step\": %d, \"t_adam\": %d, \"skipped\": %d, \"seed\": \"%llu\", \"cursor\": \"%llu\"%s%s}\n",
+                             st->step, st->t_adam, st->skipped, (unsigned long long)st->seed, (unsigned long long)st->cursor,
+                             st->extra ? ", \"extra\": " : "", st->extra ? st->extra : "");
+            snprintf(path, sizeof path, "%s/state.json", tmp);
+            rc = fs_write_atomic(path, js, (size_t)n, err);
+            free(js);
+        }
     }
     if (!rc) { /* the manifest, last */
         cJSON *man = cJSON_CreateObject(), *files = cJSON_AddObjectToObject(man, "files");
@@ -230,7 +236,7 @@ int ckpt_load(const char *dir, model *m, model *ref, ckpt_state *st, rlvr_err *e
     char *txt = NULL;
     size_t n;
     snprintf(path, sizeof path, "%s/state.json", dir);
-    if ((rc = fs_read_all(path, 1 << 16, &txt, &n, err))) return rc;
+    if ((rc = fs_read_all(path, 1 << 28, &txt, &n, err))) return rc;
     cJSON *j = cJSON_ParseWithLength(txt, n);
     free(txt);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "step"), *t = cJSON_GetObjectItemCaseSensitive(j, "t_adam");
@@ -243,6 +249,8 @@ int ckpt_load(const char *dir, model *m, model *ref, ckpt_state *st, rlvr_err *e
     st->seed = strtoull(sd->valuestring, NULL, 10);
     const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "cursor"); /* absent before the cursor was saved: 0 */
     st->cursor = cJSON_IsString(cu) ? strtoull(cu->valuestring, NULL, 10) : 0;
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "extra");
+    st->extra = ex ? cJSON_PrintUnformatted(ex) : NULL;
     cJSON_Delete(j);
     return RLVR_OK;
 }

@@ -20,6 +20,8 @@ typedef struct {
     int skipped;       /* refused steps so far */
     uint64_t seed;
     uint64_t cursor;   /* problems drawn so far (dynamic sampling draws a varying number per step) */
+    char *extra;       /* NULL, or a JSON value saved with the state (the trainer's buffers);
+                          ckpt_load returns a malloc'd copy the caller frees */
 } ckpt_state;
 
 /* Writes checkpoint `st->step` of m (params and Adam moments) and, when ref is not

@@ -7,6 +7,7 @@
  * seeded epoch order (datasets), and generation batch b of step s samples from the
  * streams of engine seed rng_derive(seed, s, b); the problem cursor is checkpointed, so
  * a resumed run draws exactly what a straight run would. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 #include "rewards/reward.h"
 #include "rollout/engine.h"
 #include "tasks/dataset.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/bytes.h"
 #include "train/ckpt.h"
 #include "train/grpo.h"
 #include "train/tblog.h"
@@ -44,38 +47,49 @@ typedef struct {
     const grpo_params *p;
     dataset *data;        /* JSONL rows (shuffled per epoch), NULL for arith */
     uint64_t epoch;       /* data: the epoch whose order `data` holds */
+    dataset *sdata[GRPO_MAX_STAGES]; /* curriculum stages' own JSONL files (NULL: data / arith) */
+    uint64_t sepoch[GRPO_MAX_STAGES];
     char *jsonl;          /* arith: one generation batch as JSONL text */
 } source;
 
-/* Shuffles data into the order of epoch e: the file order shuffled once per epoch
- * 0..e, each with its own stream, so any epoch is reached the same way on resume. */
-static void source_seek_epoch(source *s, uint64_t e) {
-    if (e < s->epoch) return; /* never goes back within a run */
-    for (uint64_t k = s->epoch + 1; k <= e; k++) dataset_shuffle(s->data, rng_derive(s->p->seed, 0xE90C, k));
-    s->epoch = e;
+/* Shuffles d into the order of epoch e: the file order shuffled once per epoch 0..e,
+ * each with its own stream, so any epoch is reached the same way on resume. */
+static void seek_epoch(const grpo_params *p, dataset *d, uint64_t *cur, uint64_t e, uint64_t salt) {
+    if (e < *cur) return; /* never goes back within a run */
+    for (uint64_t k = *cur + 1; k <= e; k++) dataset_shuffle(d, rng_derive(p->seed, 0xE90C + salt, k));
+    *cur = e;
+}
+
+static int stage_of(const grpo_params *p, int step) {
+    int s = 0;
+    while (s + 1 < p->n_stages && step >= p->stage_until[s]) s++;
+    return s;
 }
 
 /* Rows cursor..cursor+P of the run into rows[]; *batch owns them for arith (freed by the
  * caller after the step), data rows belong to the source. */
-static int source_draw(source *s, uint64_t cursor, int P, const dataset_row **rows, dataset **batch, rlvr_err *err) {
+static int source_draw(source *s, int stage, uint64_t cursor, int P, const dataset_row **rows, dataset **batch, rlvr_err *err) {
     *batch = NULL;
-    if (s->data) {
-        uint64_t n = (uint64_t)dataset_count(s->data);
+    const grpo_params *p = s->p;
+    dataset *d = s->sdata[stage] ? s->sdata[stage] : s->data;
+    if (d) {
+        uint64_t n = (uint64_t)dataset_count(d), *ep = s->sdata[stage] ? &s->sepoch[stage] : &s->epoch;
         for (int i = 0; i < P; i++) {
             uint64_t j = cursor + (uint64_t)i;
-            source_seek_epoch(s, j / n);
-            rows[i] = dataset_row_at(s->data, (int)(j % n));
+            seek_epoch(p, d, ep, j / n, s->sdata[stage] ? (uint64_t)stage + 1 : 0);
+            rows[i] = dataset_row_at(d, (int)(j % n));
         }
         return RLVR_OK;
     }
-    const grpo_params *p = s->p;
+    const int *diffs = p->n_stages && p->stage_n_diffs[stage] ? p->stage_diffs[stage] : p->diffs;
+    int n_diffs = p->n_stages && p->stage_n_diffs[stage] ? p->stage_n_diffs[stage] : p->n_diffs;
     size_t used = 0;
     for (int i = 0; i < P; i++) {
         uint64_t j = cursor + (uint64_t)i;
         arith_params tp = p->task;
         rng_t pick;
         rng_seed(&pick, p->seed, rng_derive(p->seed, 0xD1FF, j));
-        tp.n_ops = p->diffs[rng_below(&pick, p->n_diffs)];
+        tp.n_ops = diffs[rng_below(&pick, n_diffs)];
         arith_problem pb;
         size_t k;
         int rc = arith_generate(&tp, p->seed, j, &pb, err);
@@ -145,6 +159,8 @@ typedef struct {
     eval_problems *eps;
     FILE *metrics, *samples_log;
     int first_n, *first_correct;   /* the first evaluation's samples per problem and correct counts */
+    char **sft_prompt, **sft_sol;  /* interleaved SFT: a FIFO ring of (prompt, reference solution) */
+    int sft_head, sft_n;
     tblog *tb;
     int max_seqs;
     /* training buffers (max_tokens) */
@@ -390,6 +406,8 @@ static void log_step(run *R, const grpo_progress *pr) {
                 pr->loss.clip_frac_low, pr->loss.clip_frac_high, pr->loss.clip_frac_dual, pr->loss.ratio_mean, pr->loss.ratio_max,
                 pr->grad_norm, pr->lr, pr->skipped, pr->sample_s, pr->score_s, pr->ref_s, pr->train_s, pr->sample_tok_s, pr->train_tok_s,
                 pr->elapsed_s);
+        if (R->p->n_stages) fprintf(R->metrics, ",\"stage\":%d", pr->stage);
+        if (R->p->sft_every) fprintf(R->metrics, ",\"sft_items\":%d,\"sft_loss\":%.5g,\"sft_buffered\":%d", pr->sft_items, pr->sft_loss, pr->sft_buffered);
         for (int f = 0; f < pr->n_fields; f++) fprintf(R->metrics, ",\"reward/%s\":%.5g", pr->field_name[f], pr->field_mean[f]);
         fprintf(R->metrics, "}\n");
         fflush(R->metrics);
@@ -431,6 +449,135 @@ static void log_samples(run *R, int step, sample *x, int n) {
                 x[s].es.n_tokens, x[s].es.finish == ENGINE_FINISH_LENGTH ? "length" : "stop");
     }
     fflush(R->samples_log);
+}
+
+/* ---- interleaved SFT on prompts the policy cannot solve (ReLIFT) --------------------- */
+
+static const char *row_col(const dataset_row *r, const char *key) {
+    for (int i = 0; i < r->n_extra; i++)
+        if (!strcmp(r->extra[i].key, key)) return r->extra[i].val;
+    return NULL;
+}
+
+static int sft_push(run *R, const char *prompt, const char *sol) {
+    int cap = R->p->sft_buffer, at;
+    if (R->sft_n == cap) { /* full: the oldest goes */
+        at = R->sft_head;
+        free(R->sft_prompt[at]), free(R->sft_sol[at]);
+        R->sft_head = (R->sft_head + 1) % cap, R->sft_n--;
+    }
+    at = (R->sft_head + R->sft_n) % cap;
+    R->sft_prompt[at] = strdup(prompt), R->sft_sol[at] = strdup(sol);
+    if (!R->sft_prompt[at] || !R->sft_sol[at]) return RLVR_ENOMEM;
+    R->sft_n++;
+    return RLVR_OK;
+}
+
+/* Encodes solution text (no special tokens parsed) into ids; returns the count or -1. */
+static int encode_plain(const loaded_model *lm, const char *text, int *ids, int cap, rlvr_err *err) {
+    size_t n = strlen(text);
+    if (lm->byte_vocab) {
+        if (n > (size_t)cap) return -1;
+        return bytes_encode(text, n, ids);
+    }
+    int k = 0;
+    if (bpe_encode(lm->tok, text, n, 0, ids, cap, &k, err)) return -1;
+    return k;
+}
+
+/* One SFT update on the oldest min(sft.batch, buffered) prompts: loss = mean negative
+ * log-likelihood of the solution tokens and the end token, AdamW at sft.lr. */
+static int sft_update(run *R, int step, int *t_adam, grpo_progress *pr, grpo_result *res, rlvr_err *err) {
+    const grpo_params *p = R->p;
+    model *m = R->m;
+    const loaded_model *lm = &R->lm;
+    int n = R->sft_n < p->sft_batch ? R->sft_n : p->sft_batch, T = m->cfg.max_seq_len, rc = RLVR_OK;
+    int end = p->chat && lm->eot_id >= 0 ? lm->eot_id : lm->eos_id >= 0 ? lm->eos_id : lm->n_stop ? lm->stop_ids[0] : -1;
+    int **seq = calloc((size_t)n, sizeof *seq), *plen = calloc((size_t)n, sizeof *plen), *len = calloc((size_t)n, sizeof *len);
+    if (!seq || !plen || !len) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
+    if (end < 0) { rc = errf(err, RLVR_EUNSUPPORTED, "sft: the model has no end-of-sequence token to end a solution with"); goto done; }
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        int at = (R->sft_head + i) % p->sft_buffer;
+        if (!(seq[i] = malloc(sizeof(int) * (size_t)T))) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
+        if ((rc = loaded_encode_prompt(lm, R->sft_prompt[at], p->chat, *p->system ? p->system : NULL, seq[i], T, &plen[i], err))) goto done;
+        int k = encode_plain(lm, R->sft_sol[at], seq[i] + plen[i], T - plen[i] - 1, err);
+        if (k < 0) k = 0, plen[i] = T; /* does not fit: skipped below */
+        len[i] = plen[i] + k;
+        if (len[i] < T) seq[i][len[i]++] = end, total += len[i] - plen[i];
+    }
+    model_zero_grad(m);
+    double nll = 0;
+    for (int j = 0; j < n && total > 0;) {
+        int B = 0, Nt = 0;
+        R->mst[0] = 0;
+        while (j < n && B < R->max_seqs && Nt + (len[j] <= T ? len[j] : 0) <= p->max_tokens) {
+            if (len[j] > T || plen[j] >= len[j]) { j++; continue; }
+            for (int q = 0; q < len[j]; q++) {
+                R->mtok[Nt + q] = seq[j][q];
+                R->mtgt[Nt + q] = q + 1 < len[j] ? seq[j][q + 1] : -1;
+                R->dlogp[Nt + q] = q + 1 >= plen[j] && q + 1 < len[j] ? (float)(-1.0 / total) : 0.0f;
+                R->dent[Nt + q] = 0;
+            }
+            Nt += len[j];
+            R->mst[++B] = Nt;
+            j++;
+        }
+        if (!B) {
+            if (j < n) { rc = errf(err, RLVR_EARG, "sft: a sequence of %d tokens exceeds train.max_tokens %d", len[j], p->max_tokens); goto done; }
+            break;
+        }
+        if ((rc = model_forward(m, R->mtok, R->mtgt, R->mst, B, err))) goto done;
+        for (int t = 0; t < Nt; t++) nll -= R->dlogp[t] != 0 ? m->a.logp[t] : 0;
+        if ((rc = model_backward(m, R->dlogp, R->dent, err))) goto done;
+    }
+    if (total > 0) {
+        double gn;
+        if (adamw_step(m, &p->opt, p->sft_lr, *t_adam + 1, &gn, NULL) == RLVR_OK) (*t_adam)++;
+        else res->skipped++;
+        pr->sft_loss = nll / total;
+    }
+    pr->sft_items = n;
+    for (int i = 0; i < n; i++) { /* consumed */
+        free(R->sft_prompt[R->sft_head]), free(R->sft_sol[R->sft_head]);
+        R->sft_prompt[R->sft_head] = R->sft_sol[R->sft_head] = NULL;
+        R->sft_head = (R->sft_head + 1) % p->sft_buffer, R->sft_n--;
+    }
+    (void)step;
+done:
+    if (seq) for (int i = 0; i < n; i++) free(seq[i]);
+    free(seq), free(plen), free(len);
+    return rc;
+}
+
+/* The buffer as JSON [[prompt, solution], ...] for the checkpoint (malloc'd), and back. */
+static char *sft_to_json(const run *R) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < R->sft_n; i++) {
+        int at = (R->sft_head + i) % R->p->sft_buffer;
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(R->sft_prompt[at]));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(R->sft_sol[at]));
+        cJSON_AddItemToArray(a, pair);
+    }
+    char *s = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return s;
+}
+
+static int sft_from_json(run *R, const char *js, rlvr_err *err) {
+    cJSON *a = cJSON_Parse(js);
+    int rc = RLVR_OK;
+    if (!cJSON_IsArray(a)) rc = errf(err, RLVR_EFORMAT, "checkpoint: the SFT buffer is not a JSON array");
+    const cJSON *pair;
+    cJSON_ArrayForEach(pair, a) {
+        if (rc) break;
+        const cJSON *pp = cJSON_GetArrayItem(pair, 0), *ss = cJSON_GetArrayItem(pair, 1);
+        if (!cJSON_IsString(pp) || !cJSON_IsString(ss)) { rc = errf(err, RLVR_EFORMAT, "checkpoint: a bad SFT buffer entry"); break; }
+        if (sft_push(R, pp->valuestring, ss->valuestring)) rc = errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    }
+    cJSON_Delete(a);
+    return rc;
 }
 
 /* The arith eval split (eval_problems_arith's problems) as JSONL at path. */
@@ -485,6 +632,10 @@ static int run_open(run *R, const grpo_params *p, int resumed, rlvr_err *err) {
     R->mold = malloc(sizeof(float) * mt), R->mmask = malloc(sizeof(float) * mt), R->dlogp = malloc(sizeof(float) * mt);
     R->dent = malloc(sizeof(float) * mt), R->madv = malloc(sizeof(float) * R->max_seqs);
     if (!R->mtok || !R->mtgt || !R->mst || !R->mold || !R->mmask || !R->dlogp || !R->dent || !R->madv) return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    if (p->sft_every) {
+        R->sft_prompt = calloc((size_t)p->sft_buffer, sizeof(char *)), R->sft_sol = calloc((size_t)p->sft_buffer, sizeof(char *));
+        if (!R->sft_prompt || !R->sft_sol) return errf(err, RLVR_ENOMEM, "grpo: out of memory");
+    }
     R->src.p = p;
     if (p->data_path && *p->data_path) {
         dataset_params dp = dataset_default_params();
@@ -496,6 +647,16 @@ static int run_open(run *R, const grpo_params *p, int resumed, rlvr_err *err) {
     } else if (!(R->src.jsonl = malloc((size_t)ARITH_JSONL_CAP * p->prompts_per_step))) {
         return errf(err, RLVR_ENOMEM, "grpo: out of memory");
     }
+    for (int s = 0; s < p->n_stages; s++) {
+        if (!p->stage_data[s] || !*p->stage_data[s]) continue;
+        dataset_params dp = dataset_default_params();
+        dp.prompt_key = p->prompt_key, dp.answer_key = p->answer_key, dp.data_source_key = p->data_source_key;
+        dp.template_str = p->prompt_template && *p->prompt_template ? p->prompt_template : NULL;
+        if ((rc = dataset_load(p->stage_data[s], &dp, &R->src.sdata[s], NULL, err))) return rc;
+        if (!dataset_count(R->src.sdata[s])) return errf(err, RLVR_EFORMAT, "%s: no rows to train on (curriculum stage %d)", p->stage_data[s], s);
+        dataset_shuffle(R->src.sdata[s], rng_derive(p->seed, 0xE90C + (uint64_t)s + 1, 0));
+    }
+
     if (p->eval_n || (p->eval_path && *p->eval_path)) {
         if (p->eval_path && *p->eval_path) {
             eval_data_params edp = eval_data_default_params();
@@ -544,7 +705,10 @@ static void run_close(run *R) {
     tblog_close(R->tb, NULL);
     eval_problems_free(R->eps);
     free(R->first_correct);
+    if (R->sft_prompt) for (int i = 0; i < R->p->sft_buffer; i++) free(R->sft_prompt[i]), free(R->sft_sol[i]);
+    free(R->sft_prompt), free(R->sft_sol);
     dataset_free(R->src.data);
+    for (int s = 0; s < GRPO_MAX_STAGES; s++) dataset_free(R->src.sdata[s]);
     free(R->src.jsonl);
     free(R->mtok), free(R->mtgt), free(R->mst), free(R->mold), free(R->mmask), free(R->dlogp), free(R->dent), free(R->madv);
     loaded_model_free(&R->lm);
@@ -555,7 +719,7 @@ static void run_close(run *R) {
 
 /* Generation batch b of step `step`: P prompts from the cursor, G samples each, decoded
  * and scored into x[0..P*G). */
-static int generate_batch(run *R, int step, int b, uint64_t cursor, sample *x, dataset **batch, engine_stats *st,
+static int generate_batch(run *R, int step, int stage, int b, uint64_t cursor, sample *x, dataset **batch, engine_stats *st,
                           double *field_sum, char (*field_name)[32], int *n_fields, double *score_s, rlvr_err *err) {
     const grpo_params *p = R->p;
     int P = p->prompts_per_step, G = p->group_size, T = R->m->cfg.max_seq_len, rc;
@@ -563,7 +727,7 @@ static int generate_batch(run *R, int step, int b, uint64_t cursor, sample *x, d
     int **prompts = calloc((size_t)P, sizeof *prompts), *plens = calloc((size_t)P, sizeof *plens);
     engine_sample *out = calloc((size_t)P * G, sizeof *out);
     if (!rows || !prompts || !plens || !out) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
-    if ((rc = source_draw(&R->src, cursor, P, rows, batch, err))) goto done;
+    if ((rc = source_draw(&R->src, stage, cursor, P, rows, batch, err))) goto done;
     for (int i = 0; i < P; i++) {
         if (!(prompts[i] = malloc(sizeof(int) * (size_t)T))) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto done; }
         if ((rc = loaded_encode_prompt(&R->lm, rows[i]->prompt, p->chat, *p->system ? p->system : NULL, prompts[i], T, &plens[i], err))) {
@@ -579,7 +743,8 @@ static int generate_batch(run *R, int step, int b, uint64_t cursor, sample *x, d
     }
     engine_params ep = engine_default_params();
     ep.max_slots = P * G < p->slots ? P * G : p->slots, ep.max_len = T, ep.sampling = p->sampling;
-    ep.max_new_tokens = p->max_new_tokens, ep.min_new_tokens = p->min_new_tokens;
+    ep.max_new_tokens = p->n_stages && p->stage_max_new[stage] ? p->stage_max_new[stage] : p->max_new_tokens;
+    ep.min_new_tokens = p->min_new_tokens < ep.max_new_tokens ? p->min_new_tokens : ep.max_new_tokens;
     ep.stop_ids = R->lm.stop_ids, ep.n_stop_ids = R->lm.n_stop;
     ep.stop_strings = p->n_stop ? p->stop_str : NULL, ep.n_stop_strings = p->n_stop;
     ep.token_text = loaded_token_text, ep.token_text_ud = &R->lm;
@@ -643,6 +808,9 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     if (found) {
         if ((rc = ckpt_load(ck, R.m, R.ref, &cs, err))) goto out;
         start_step = cs.step, t_adam = cs.t_adam, res->skipped = cs.skipped, res->resumed_from = cs.step, cursor = cs.cursor;
+        if (cs.extra && p->sft_every) rc = sft_from_json(&R, cs.extra, err);
+        free(cs.extra);
+        if (rc) goto out;
     }
     double t0 = now_s();
     if (R.eps) {
@@ -656,7 +824,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
     for (int step = start_step; step < p->steps; step++) {
         grpo_progress pr;
         memset(&pr, 0, sizeof pr);
-        pr.step = step + 1, pr.steps = p->steps;
+        pr.step = step + 1, pr.steps = p->steps, pr.stage = stage_of(p, step);
         double ts = now_s(), field_sum[GRPO_MAX_FIELDS] = {0};
         long gen_tokens = 0;
         /* ---- rollouts: generation batches until enough groups carry signal ---- */
@@ -666,7 +834,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         for (int b = 0; b < B; b++) {
             engine_stats st;
             sample *x = pool + (size_t)b * S;
-            rc = generate_batch(&R, step, b, cursor, x, &batches[b], &st, field_sum, pr.field_name, &pr.n_fields, &pr.score_s, err);
+            rc = generate_batch(&R, step, pr.stage, b, cursor, x, &batches[b], &st, field_sum, pr.field_name, &pr.n_fields, &pr.score_s, err);
             n_pool = (b + 1) * S;
             if (rc) goto out;
             cursor += (uint64_t)P, nb++;
@@ -713,6 +881,15 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         (void)nfield;
         pr.sample_s = now_s() - ts - pr.score_s;
         pr.sample_tok_s = gen_tokens / (pr.sample_s > 0 ? pr.sample_s : 1e-9);
+        /* ---- prompts no sample solved go to the SFT buffer (with a reference solution) ---- */
+        if (p->sft_every)
+            for (int i = 0; i < nb * P; i++) {
+                const sample *g0 = pool + (size_t)i * G;
+                int any = 0;
+                for (int g = 0; g < G; g++) any |= g0[g].correct > 0;
+                const char *sol = any ? NULL : row_col(g0->row, p->sft_solution_key);
+                if (sol && *sol && sft_push(&R, g0->row->prompt, sol)) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
+            }
         /* ---- advantages over the kept groups, then the update ---- */
         adv_stats ast;
         if (ng && (rc = advantages_compute(&p->adv, rew, gstart, ng, lens, advs, &ast, err))) goto out;
@@ -731,6 +908,8 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
                 t_adam = 0;
             }
         }
+        if (p->sft_every && (step + 1) % p->sft_every == 0 && R.sft_n > 0 && (rc = sft_update(&R, step, &t_adam, &pr, res, err))) goto out;
+        pr.sft_buffered = R.sft_n;
         pr.train_s = now_s() - tt;
         pr.train_tok_s /= pr.train_s > 0 ? pr.train_s : 1e-9;
         pr.skipped = res->skipped;
@@ -754,7 +933,10 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         int stop = p->stop && *p->stop;
         if (p->out_dir && (stop || last || (p->save_every && (step + 1) % p->save_every == 0))) {
             ckpt_state c2 = {.step = step + 1, .t_adam = t_adam, .skipped = res->skipped, .seed = p->seed, .cursor = cursor};
-            if ((rc = ckpt_save(p->out_dir, R.m, R.ref, &c2, p->cfg_hash, p->keep_last, err))) goto out;
+            if (p->sft_every && !(c2.extra = sft_to_json(&R))) { rc = errf(err, RLVR_ENOMEM, "grpo: out of memory"); goto out; }
+            rc = ckpt_save(p->out_dir, R.m, R.ref, &c2, p->cfg_hash, p->keep_last, err);
+            free(c2.extra);
+            if (rc) goto out;
         }
         if (stop && !last) { res->stopped_at = step + 1; break; }
     }

@@ -23,6 +23,7 @@
 #define GRPO_MAX_STOP   4
 #define GRPO_MAX_FIELDS 8
 #define GRPO_MAX_EVAL_K 8
+#define GRPO_MAX_STAGES 8
 
 typedef struct {
     uint64_t seed;
@@ -60,6 +61,19 @@ typedef struct {
     int tensorboard;            /* write out_dir/tb/events.out.tfevents.* */
     int log_samples;            /* samples written to samples.jsonl at each logged step */
     int log_samples_every;      /* steps between sample logs (0: at evaluations) */
+    /* staged curriculum: stage s runs while step < stage_until[s] (the last to the end);
+     * per stage, arith difficulties, a JSONL file and a max response length (0: the default) */
+    int n_stages;
+    int stage_until[GRPO_MAX_STAGES];
+    int stage_n_diffs[GRPO_MAX_STAGES], stage_diffs[GRPO_MAX_STAGES][SFT_MAX_EVAL_DIFFS];
+    const char *stage_data[GRPO_MAX_STAGES];
+    int stage_max_new[GRPO_MAX_STAGES];
+    /* interleaved SFT on hard prompts (ReLIFT): prompts whose whole group failed and whose
+     * row has a reference solution (column sft.solution_key) wait in a FIFO buffer; every
+     * sft.every steps, an SFT update on up to sft.batch of them */
+    int sft_every, sft_batch, sft_buffer;
+    float sft_lr;
+    const char *sft_solution_key;
     const char *reward_spec;    /* a reward spec (docs/verifiers.md); "arith" by default */
     const char *reward_cmd;     /* non-empty: a long-running external reward server (one JSON line
                                    per request) scores every batch instead of the spec */
@@ -85,6 +99,10 @@ typedef struct {
     double sample_s, score_s, ref_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
     int skipped, kept_groups, gen_batches, groups_drawn;
     int filled;                 /* dynamic sampling: the batch reached prompts_per_step groups */
+    int stage;                  /* curriculum stage of this step (0 without one) */
+    int sft_items;              /* interleaved SFT: buffered prompts trained on at this step (0: none) */
+    double sft_loss;            /* their mean negative log-likelihood per token */
+    int sft_buffered;           /* prompts waiting in the buffer after this step */
     int n_fields;               /* means of the reward's named fields (reward_output.fields) */
     char field_name[GRPO_MAX_FIELDS][32];
     double field_mean[GRPO_MAX_FIELDS];

@@ -1,5 +1,6 @@
 /* grpo_cfg.c: every `rlvr train` setting read from the resolved config, with its
  * default and range (docs/config.md lists them). */
+#include <stdlib.h>
 #include <string.h>
 #include "core/err.h"
 #include "train/grpo.h"
@@ -101,6 +102,55 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
         if (dd[i] < 1 || dd[i] > ARITH_MAX_OPS) return cfg_errf(c, "eval.difficulties", err, "eval.difficulties: %lld outside 1..%d", dd[i], ARITH_MAX_OPS);
         p->eval_diffs[i] = (int)dd[i];
     }
+    long long until[GRPO_MAX_STAGES];
+    int nu = 0, nd = 0, nf = 0, nm = 0;
+    if ((rc = cfg_int_list(c, "curriculum.until", NULL, 0, until, GRPO_MAX_STAGES - 1, &nu, err))) return rc;
+    p->n_stages = nu ? nu + 1 : 0;
+    for (int i = 0; i < nu; i++) {
+        if (until[i] < 1 || (i && until[i] <= until[i - 1]))
+            return cfg_errf(c, "curriculum.until", err, "curriculum.until must be increasing steps >= 1, got %lld at position %d", until[i], i + 1);
+        p->stage_until[i] = (int)until[i];
+    }
+    if (p->n_stages) p->stage_until[nu] = 1 << 30;
+    const char *sd[GRPO_MAX_STAGES];
+    if ((rc = cfg_str_list(c, "curriculum.difficulties", NULL, 0, sd, GRPO_MAX_STAGES, &nd, err))) return rc;
+    if ((rc = cfg_str_list(c, "curriculum.data", NULL, 0, p->stage_data, GRPO_MAX_STAGES, &nf, err))) return rc;
+    long long smx[GRPO_MAX_STAGES];
+    if ((rc = cfg_int_list(c, "curriculum.max_new_tokens", NULL, 0, smx, GRPO_MAX_STAGES, &nm, err))) return rc;
+    const char *lists[3] = {"curriculum.difficulties", "curriculum.data", "curriculum.max_new_tokens"};
+    int lens3[3] = {nd, nf, nm};
+    for (int k = 0; k < 3; k++)
+        if (lens3[k] && lens3[k] != p->n_stages)
+            return cfg_errf(c, lists[k], err, "%s has %d entries but curriculum.until makes %d stages", lists[k], lens3[k], p->n_stages);
+    if ((nd || nf || nm) && !p->n_stages) return cfg_errf(c, nd ? lists[0] : nf ? lists[1] : lists[2], err, "curriculum stages need curriculum.until");
+    for (int s = 0; s < p->n_stages; s++) {
+        p->stage_n_diffs[s] = 0;
+        if (nd) { /* "1,2" */
+            const char *q = sd[s];
+            while (*q) {
+                char *e;
+                long v = strtol(q, &e, 10);
+                if (e == q || v < 1 || v > ARITH_MAX_OPS || p->stage_n_diffs[s] == SFT_MAX_EVAL_DIFFS)
+                    return cfg_errf(c, "curriculum.difficulties", err, "curriculum.difficulties[%d] = \"%s\": want difficulties 1..%d separated by commas", s, sd[s], ARITH_MAX_OPS);
+                p->stage_diffs[s][p->stage_n_diffs[s]++] = (int)v;
+                q = e;
+                while (*q == ',' || *q == ' ') q++;
+            }
+            if (!p->stage_n_diffs[s]) return cfg_errf(c, "curriculum.difficulties", err, "curriculum.difficulties[%d] is empty", s);
+        }
+        if (!nf) p->stage_data[s] = "";
+        p->stage_max_new[s] = 0;
+        if (nm) {
+            if (smx[s] < 1 || smx[s] > p->max_new_tokens)
+                return cfg_errf(c, "curriculum.max_new_tokens", err, "curriculum.max_new_tokens[%d] = %lld is outside 1..rollout.max_new_tokens (%d)", s, smx[s], p->max_new_tokens);
+            p->stage_max_new[s] = (int)smx[s];
+        }
+    }
+    I("sft.every", 0, 0, 100000000, p->sft_every);
+    I("sft.batch", 16, 1, 4096, p->sft_batch);
+    I("sft.buffer", 256, 1, 1 << 20, p->sft_buffer);
+    F("sft.lr", p->opt.lr, 0, 10, p->sft_lr);
+    if ((rc = cfg_str(c, "sft.solution_key", "answer", &p->sft_solution_key, err))) return rc;
     if ((rc = cfg_str(c, "eval.path", "", &p->eval_path, err))) return rc;
     I("eval.samples", 1, 1, 4096, p->eval_samples);
     long long kk[GRPO_MAX_EVAL_K], defk[] = {1};
