@@ -189,6 +189,11 @@ static void test_grpo(void) {
     CHECK(last_pr.gen_batches == 3 && last_pr.filled == 0 && last_pr.kept_groups == 0 && last_pr.groups_drawn == 3 * d.prompts_per_step,
           "no signal: draws up to the limit and says so: %d batches, filled %d, kept %d, drawn %d", last_pr.gen_batches, last_pr.filled,
           last_pr.kept_groups, last_pr.groups_drawn);
+    /* a NaN in the loss gradient: the step is refused and counted, training goes on */
+    grpo_params nq = params(NULL);
+    nq.steps = 3, nq.debug_nan_step = 2;
+    CHECK(grpo_run(&nq, record_last, NULL, &r1, &e) == 0 && r1.skipped == 1 && last_pr.step == 3 && last_pr.skipped == 1 &&
+          isfinite(last_pr.grad_norm), "NaN at step 2: %s (skipped %d, last step %d, grad norm %g)", e.msg, r1.skipped, last_pr.step, last_pr.grad_norm);
     /* interleaved SFT (ReLIFT): unsolved prompts with a reference solution ("answer", the
      * arith working) are buffered and trained on every sft.every steps; a resumed run
      * restores the buffer and equals a straight one bit for bit */

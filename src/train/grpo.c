@@ -361,6 +361,7 @@ static int train_on(run *R, sample **x, int nk, int step, int *t_adam, grpo_prog
                 if ((rc = policy_loss(&lp, B, R->mst, m->a.logp, R->mold, R->ref ? R->ref->a.logp : NULL, m->a.entropy, R->mmask, R->madv,
                                       R->dlogp, R->dent, &st, err)))
                     return rc;
+                if (p->debug_nan_step == step + 1 && Nt > 0) R->dlogp[0] = NAN; /* the refusal path, for tests */
                 if ((rc = model_backward(m, R->dlogp, R->dent, err))) return rc;
                 ls.loss += st.loss, ls.pg_loss += st.pg_loss, ls.entropy_loss += st.entropy_loss, ls.kl_loss += st.kl_loss;
                 ls.kl_mean += st.kl_mean * st.n_tokens;

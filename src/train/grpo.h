@@ -84,6 +84,7 @@ typedef struct {
     int resume;                 /* continue from the newest verified checkpoint in out_dir */
     int resume_force;           /* even if its config hash differs */
     uint64_t cfg_hash;          /* of the resolved config, set by the caller */
+    int debug_nan_step;         /* tests: poison the loss gradient at this step (1-based; 0 never) */
     volatile int *stop;         /* set (e.g. by a signal handler) to checkpoint and return */
 } grpo_params;
 
