@@ -134,4 +134,12 @@ uint64_t cfg_hash(const cfg *c);
 /* Writes cfg_to_string atomically to path (fs_write_atomic). */
 int cfg_write(const cfg *c, const char *path, rlvr_err *err);
 
+/* For the *_params_from_cfg readers, whose locals are cfg *c, rlvr_err *err, int rc,
+ * long long v and double d: read an integer or a float setting within [lo, hi] into dst
+ * (int or float), returning the status from the enclosing function on error. */
+#define CFG_READ_INT(key, def, lo, hi, dst) \
+    do { if ((rc = cfg_int_range(c, key, def, lo, hi, &v, err))) return rc; dst = (int)v; } while (0)
+#define CFG_READ_FLOAT(key, def, lo, hi, dst) \
+    do { if ((rc = cfg_float_range(c, key, def, lo, hi, &d, err))) return rc; dst = (float)d; } while (0)
+
 #endif

@@ -11,8 +11,8 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     double d;
     const char *s;
     int rc;
-#define I(key, def, lo, hi, dst) do { if ((rc = cfg_int_range(c, key, def, lo, hi, &v, err))) return rc; dst = (int)v; } while (0)
-#define F(key, def, lo, hi, dst) do { if ((rc = cfg_float_range(c, key, def, lo, hi, &d, err))) return rc; dst = (float)d; } while (0)
+#define I CFG_READ_INT
+#define F CFG_READ_FLOAT
 #define E(key, def, parse, dst, what) do { if ((rc = cfg_str(c, key, def, &s, err))) return rc; \
         int k_ = parse(s); if (k_ < 0) return cfg_errf(c, key, err, "%s must be one of %s, got \"%s\"", key, what, s); dst = k_; } while (0)
     if ((rc = cfg_int_range(c, "seed", 1, 0, 1LL << 62, &v, err))) return rc;

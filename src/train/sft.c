@@ -29,8 +29,8 @@ int sft_params_from_cfg(cfg *c, sft_params *p, rlvr_err *err) {
     double d;
     const char *s;
     int rc;
-#define I(key, def, lo, hi, dst) do { if ((rc = cfg_int_range(c, key, def, lo, hi, &v, err))) return rc; dst = (int)v; } while (0)
-#define F(key, def, lo, hi, dst) do { if ((rc = cfg_float_range(c, key, def, lo, hi, &d, err))) return rc; dst = (float)d; } while (0)
+#define I CFG_READ_INT
+#define F CFG_READ_FLOAT
     if ((rc = cfg_int_range(c, "seed", 1, 0, (1LL << 62), &v, err))) return rc;
     p->seed = (uint64_t)v;
     model_config *m = &p->model;
