@@ -315,7 +315,7 @@ static int score_batch(run *R, sample *x, int P, int G, int step, double *field_
 }
 
 /* One policy update on the kept samples x[0..nk) (advantages set). */
-static int train_on(run *R, sample **x, int nk, int step, int *t_adam, grpo_progress *pr, grpo_result *res, rlvr_err *err) {
+static int train_on(run *R, sample **x, int nk, int step, int *t_adam, long *tokens, grpo_progress *pr, grpo_result *res, rlvr_err *err) {
     const grpo_params *p = R->p;
     model *m = R->m;
     int rc = RLVR_OK, n_updates = 0;
@@ -389,7 +389,7 @@ static int train_on(run *R, sample **x, int nk, int step, int *t_adam, grpo_prog
     if (n_updates) ls.loss /= n_updates, ls.pg_loss /= n_updates, ls.entropy_loss /= n_updates, ls.kl_loss /= n_updates;
     pr->loss = ls;
     pr->kl = ls.kl_mean;
-    pr->train_tok_s = train_tokens;
+    *tokens = train_tokens;
     return RLVR_OK;
 }
 
@@ -829,7 +829,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         double ts = now_s(), field_sum[GRPO_MAX_FIELDS] = {0};
         long gen_tokens = 0;
         /* ---- rollouts: generation batches until enough groups carry signal ---- */
-        int nk = 0, ng = 0, nb = 0, ntrunc = 0, nfield = 0;
+        int nk = 0, ng = 0, nb = 0, ntrunc = 0;
         double rs = 0, rs2 = 0, lsum = 0, nz = 0;
         pr.len_min = 1 << 30;
         for (int b = 0; b < B; b++) {
@@ -879,7 +879,6 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         pr.zero_std_frac = nz / (nb * P);
         pr.len_mean = lsum / drawn, pr.trunc_frac = (double)ntrunc / drawn;
         for (int f = 0; f < pr.n_fields; f++) pr.field_mean[f] = field_sum[f] / drawn;
-        (void)nfield;
         pr.sample_s = now_s() - ts - pr.score_s;
         pr.sample_tok_s = gen_tokens / (pr.sample_s > 0 ? pr.sample_s : 1e-9);
         /* ---- prompts no sample solved go to the SFT buffer (with a reference solution) ---- */
@@ -900,7 +899,8 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
             if (!(p->mask_truncated && kept[j]->es.finish == ENGINE_FINISH_LENGTH)) kept[nt++] = kept[j];
         }
         double tt = now_s();
-        if ((rc = train_on(&R, kept, nt, step, &t_adam, &pr, res, err))) goto out;
+        long train_tokens = 0;
+        if ((rc = train_on(&R, kept, nt, step, &t_adam, &train_tokens, &pr, res, err))) goto out;
         if (R.ref && p->ref_reset_every > 0 && (step + 1) % p->ref_reset_every == 0) { /* ProRL reference reset */
             memcpy(R.ref->params, R.m->params, R.m->n_params * sizeof(float));
             if (p->ref_reset_optimizer) {
@@ -912,7 +912,7 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
         if (p->sft_every && (step + 1) % p->sft_every == 0 && R.sft_n > 0 && (rc = sft_update(&R, step, &t_adam, &pr, res, err))) goto out;
         pr.sft_buffered = R.sft_n;
         pr.train_s = now_s() - tt;
-        pr.train_tok_s /= pr.train_s > 0 ? pr.train_s : 1e-9;
+        pr.train_tok_s = train_tokens / (pr.train_s > 0 ? pr.train_s : 1e-9);
         pr.skipped = res->skipped;
         pr.elapsed_s = now_s() - t0;
         log_step(&R, &pr);
