@@ -155,8 +155,55 @@ static void test_inside_parallel(void) {
     free(Q); free(Kt); free(S1); free(S2);
 }
 
+/* the few-row NT path (decoding: M up to a few hundred rows, W = B read in place):
+ * every M edge of the token slivers, N edges of the 48-row tasks and of the tile
+ * heights, K edges; exact against the fmaf chain, C outside N untouched */
+static void test_few_rows(void) {
+    static const int Ms[] = {1, 2, 15, 16, 17, 33, 63, 64, 65, 100, 128, 129, 200, 256};
+    static const int NKs[][2] = {{1, 1}, {5, 17}, {47, 64}, {48, 3}, {49, 100}, {97, 576}, {300, 33}};
+    for (size_t i = 0; i < sizeof Ms / sizeof Ms[0]; i++)
+        for (size_t j = 0; j < sizeof NKs / sizeof NKs[0]; j++)
+            run_shape(mk(0, 1, Ms[i], NKs[j][0], NKs[j][1], (int)((i + j) % 3) * 3, 0), GEMM_PARALLEL);
+}
+
+/* gemm_nt_run: several outputs sharing one packing of A, any M (here past the
+ * 256-row pieces), shared by a team or on one thread with scattered output rows,
+ * with the bits of gemm_f32 */
+static void test_nt_team(void) {
+    static const int Ms[] = {1, 77, 300, 640};
+    enum { K = 200, N0 = 96, N1 = 40, N2 = 1 };
+    for (size_t mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++) {
+        int M = Ms[mi];
+        float *A = fvec((size_t)M * (K + 3)), *W = fvec((size_t)(N0 + N1 + N2) * K);
+        float *C = malloc(sizeof(float) * M * (N0 + N1 + N2)), *R = malloc(sizeof(float) * M * (N0 + N1 + N2));
+        float *Ap = malloc(sizeof(float) * gemm_nt_packed_size(M, K));
+        gemm_nt_out o[3] = {{W, N0, K, C, N0 + N1 + N2, NULL}, {W + (size_t)N0 * K, N1, K, C + N0, N0 + N1 + N2, NULL},
+                            {W + (size_t)(N0 + N1) * K, N2, K, C + N0 + N1, N0 + N1 + N2, NULL}};
+#pragma omp parallel
+        {
+            gemm_nt_pack(Ap, M, K, A, K + 3, 1);
+#pragma omp barrier
+            gemm_nt_run(M, K, Ap, 3, o, 1);
+        }
+        gemm_f32(0, 1, M, N0 + N1 + N2, K, A, K + 3, W, K, R, N0 + N1 + N2, 0, GEMM_SERIAL);
+        CHECK(memcmp(C, R, sizeof(float) * M * (N0 + N1 + N2)) == 0, "gemm_nt_run (team) M=%d differs from gemm_f32", M);
+        /* one thread, output rows scattered in reverse order through Crow */
+        float **rows = malloc(sizeof(float *) * M), *C2 = malloc(sizeof(float) * M * N0);
+        for (int t = 0; t < M; t++) rows[t] = C2 + (size_t)(M - 1 - t) * N0;
+        gemm_nt_out sc = {W, N0, K, NULL, 0, rows};
+        gemm_nt_pack(Ap, M, K, A, K + 3, 0);
+        gemm_nt_run(M, K, Ap, 1, &sc, 0);
+        int same = 1;
+        for (int t = 0; t < M; t++) same &= memcmp(C2 + (size_t)(M - 1 - t) * N0, R + (size_t)t * (N0 + N1 + N2), sizeof(float) * N0) == 0;
+        CHECK(same, "gemm_nt_run (one thread, Crow) M=%d differs from gemm_f32", M);
+        free(A); free(W); free(C); free(R); free(Ap); free(rows); free(C2);
+    }
+}
+
 int main(void) {
     printf("gemm implementation: %s\n", gemm_impl_name());
+    RUN(test_few_rows);
+    RUN(test_nt_team);
     RUN(test_empty);
     RUN(test_edges);
     RUN(test_random_small);

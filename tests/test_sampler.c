@@ -101,8 +101,52 @@ static void test_reproducible(void) {
     CHECK(sampler_check(&bad, &e) == RLVR_ECONFIG && strstr(e.msg, "top_p"), "top_p=0 must be refused: %s", e.msg);
 }
 
+/* a vocabulary of many blocks (the draw walks block sums, then one block): tokens
+ * spread over every block, frequencies and log-probs as claimed, V = 1 works */
+static void test_large_vocab(void) {
+    enum { V = 1000, NT = 7 };
+    static float z[V], scratch[2 * V];
+    static const int hot[NT] = {0, 255, 256, 511, 600, 998, 999};
+    for (int j = 0; j < V; j++) z[j] = -4.0f + 0.001f * (j % 17);
+    for (int i = 0; i < NT; i++) z[hot[i]] = 2.0f + 0.1f * i;
+    for (int t = 0; t < 2; t++) {
+        sampler_params sp = sampler_default_params();
+        sp.temperature = t ? 0.7f : 1.0f;
+        double mx = -1e30, sum = 0, p[V];
+        for (int j = 0; j < V; j++) if (z[j] / sp.temperature > mx) mx = z[j] / sp.temperature;
+        for (int j = 0; j < V; j++) sum += (p[j] = exp(z[j] / sp.temperature - mx));
+        rng_t r;
+        rng_seed(&r, 77, (uint64_t)t);
+        int n = 100000, cnt[NT] = {0}, cold = 0;
+        double maxd = 0;
+        for (int i = 0; i < n; i++) {
+            sample_out o = sampler_sample(&sp, z, V, &r, scratch);
+            int k = -1;
+            for (int h = 0; h < NT; h++) if (hot[h] == o.token) k = h;
+            if (k >= 0) cnt[k]++; else cold++;
+            double d = fabs(o.logp_sample - log(p[o.token] / sum));
+            if (d > maxd) maxd = d;
+        }
+        for (int h = 0; h < NT; h++) {
+            double w = p[hot[h]] / sum, f = (double)cnt[h] / n, sd = sqrt(w * (1 - w) / n);
+            CHECK(fabs(f - w) <= 5 * sd, "V=%d t=%g: token %d frequency %.4f, want %.4f", V, sp.temperature, hot[h], f, w);
+        }
+        double wc = 1;
+        for (int h = 0; h < NT; h++) wc -= p[hot[h]] / sum;
+        CHECK(fabs((double)cold / n - wc) <= 5 * sqrt(wc * (1 - wc) / n), "V=%d: other tokens %.4f, want %.4f", V, (double)cold / n, wc);
+        CHECK(maxd <= 1e-5, "V=%d: logp_sample off by %g", V, maxd);
+    }
+    sampler_params sp = sampler_default_params();
+    rng_t r;
+    rng_seed(&r, 1, 1);
+    float one = 3.0f, s1[2];
+    sample_out o = sampler_sample(&sp, &one, 1, &r, s1);
+    CHECK(o.token == 0 && fabs(o.logp) < 1e-6, "V=1: token %d logp %g", o.token, o.logp);
+}
+
 int main(void) {
     RUN(test_greedy);
+    RUN(test_large_vocab);
     RUN(test_temperature);
     RUN(test_truncation);
     RUN(test_reproducible);

@@ -12,6 +12,7 @@
 #endif
 #include "kernels/gemm.h"
 #include "kernels/kernels.h"
+#include "kernels/vexp.h"
 
 int kernels_threads(void) {
 #ifdef _OPENMP
@@ -19,27 +20,6 @@ int kernels_threads(void) {
 #else
     return 1;
 #endif
-}
-
-/* expf for x <= 88, vectorisable (no calls, no branches): 2^n * p(r), r = x - n ln2,
- * |r| <= ln2/2, degree-6 polynomial; max relative error about 2e-7. Underflows to 0
- * below -87. */
-static inline float vexpf(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    /* round to nearest by the 1.5*2^23 trick: no libm call, so the loop vectorises */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
-    float p = 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    union { float f; uint32_t i; } u = { .f = p };
-    u.i += (uint32_t)(int32_t)n << 23; /* unsigned shift: adds n to the exponent, no UB */
-    return u.f;
 }
 
 /* A per-thread scratch buffer, grown on first use and then reused: no allocation
@@ -194,94 +174,6 @@ void attention_forward(float *out, float *lse, const float *q, const float *k, c
                     lse[(size_t)(t0 + i0 + i) * H + h] = mx + logf(sum);
                 }
                 gemm_f32(0, 0, nq, D, nk, S, nk, vb, KD, out + (size_t)(t0 + i0) * HD + h * D, HD, 0, GEMM_SERIAL);
-            }
-        }
-}
-
-/* Pure decode steps (one new query per sequence): one task per (sequence, kv head)
- * reads each cached key and value row once for all the query heads that share it. */
-static void attention_decode_grouped(float *out, const float *q, const float *kc, const float *vc, const int *q_start,
-                                     const int *pos0, const int *kv_row, int B, int H, int KV, int D, int maxK) {
-    float scale = 1.0f / sqrtf((float)D);
-    int HD = H * D, KD = KV * D, grp = H / KV;
-#pragma omp parallel for collapse(2) schedule(dynamic) if (maxK * B * H > 4096)
-    for (int b = 0; b < B; b++)
-        for (int kh = 0; kh < KV; kh++) {
-            float *S = scratch((size_t)grp * maxK);
-            if (!S) continue;
-            int nk = pos0[b] + 1;
-            const float *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
-            const float *qb = q + (size_t)q_start[b] * HD + (size_t)kh * grp * D;
-            float *ob = out + (size_t)q_start[b] * HD + (size_t)kh * grp * D;
-            for (int j = 0; j < nk; j++) {
-                const float *kr = kb + (size_t)j * KD;
-                for (int g = 0; g < grp; g++) S[(size_t)g * maxK + j] = dotf(qb + (size_t)g * D, kr, D) * scale;
-            }
-            for (int g = 0; g < grp; g++) {
-                float *sg = S + (size_t)g * maxK, mx = -INFINITY, sum = 0;
-                for (int j = 0; j < nk; j++) mx = sg[j] > mx ? sg[j] : mx;
-                for (int j = 0; j < nk; j++) { sg[j] = vexpf(sg[j] - mx); sum += sg[j]; }
-                float inv = 1.0f / sum;
-                for (int j = 0; j < nk; j++) sg[j] *= inv;
-                for (int d = 0; d < D; d++) ob[(size_t)g * D + d] = 0;
-            }
-            for (int j = 0; j < nk; j++) {
-                const float *vr = vb + (size_t)j * KD;
-                for (int g = 0; g < grp; g++) {
-                    float pj = S[(size_t)g * maxK + j], *o = ob + (size_t)g * D;
-                    for (int d = 0; d < D; d++) o[d] += pj * vr[d];
-                }
-            }
-        }
-}
-
-void attention_cached_forward(float *out, const float *q, const float *kc, const float *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D) {
-    float scale = 1.0f / sqrtf((float)D);
-    int HD = H * D, KD = KV * D, grp = H / KV, maxK = 0, all_single = 1;
-    for (int b = 0; b < B; b++) {
-        int last = pos0[b] + q_start[b + 1] - q_start[b];
-        if (last > maxK) maxK = last;
-        all_single &= q_start[b + 1] - q_start[b] == 1;
-    }
-    if (all_single) {
-        attention_decode_grouped(out, q, kc, vc, q_start, pos0, kv_row, B, H, KV, D, maxK);
-        return;
-    }
-#pragma omp parallel for collapse(2) schedule(dynamic) if (maxK * B * H > 4096)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            float *S = scratch((size_t)QB * maxK);
-            if (!S) continue;
-            int nqall = q_start[b + 1] - q_start[b], kh = h / grp;
-            const float *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
-            for (int i0 = 0; i0 < nqall; i0 += QB) {
-                int nq = nqall - i0 < QB ? nqall - i0 : QB, nk = pos0[b] + i0 + nq;
-                const float *qb = q + (size_t)(q_start[b] + i0) * HD + h * D;
-                if (nq == 1) { /* one token: dot products, no GEMM call overhead */
-                    float mx = -INFINITY;
-                    for (int j = 0; j < nk; j++) { S[j] = dotf(qb, kb + (size_t)j * KD, D) * scale; mx = S[j] > mx ? S[j] : mx; }
-                    float sum = 0;
-                    for (int j = 0; j < nk; j++) { S[j] = vexpf(S[j] - mx); sum += S[j]; }
-                    float *o = out + (size_t)(q_start[b] + i0) * HD + h * D, inv = 1.0f / sum;
-                    for (int d = 0; d < D; d++) o[d] = 0;
-                    for (int j = 0; j < nk; j++) {
-                        const float *vr = vb + (size_t)j * KD;
-                        float pj = S[j] * inv;
-                        for (int d = 0; d < D; d++) o[d] += pj * vr[d];
-                    }
-                    continue;
-                }
-                gemm_f32(0, 1, nq, nk, D, qb, HD, kb, KD, S, nk, 0, GEMM_SERIAL);
-                for (int i = 0; i < nq; i++) {
-                    float *row = S + (size_t)i * nk, mx = -INFINITY, sum = 0;
-                    int nv = pos0[b] + i0 + i + 1;
-                    for (int j = 0; j < nv; j++) { row[j] *= scale; mx = row[j] > mx ? row[j] : mx; }
-                    for (int j = 0; j < nv; j++) { float e = vexpf(row[j] - mx); row[j] = e; sum += e; }
-                    float inv = 1.0f / sum;
-                    for (int j = 0; j < nv; j++) row[j] *= inv;
-                    for (int j = nv; j < nk; j++) row[j] = 0.0f;
-                }
-                gemm_f32(0, 0, nq, D, nk, S, nk, vb, KD, out + (size_t)(q_start[b] + i0) * HD + h * D, HD, 0, GEMM_SERIAL);
             }
         }
 }

@@ -143,32 +143,41 @@ void FN(attention_backward)(R *dq, R *dk, R *dv, const R *dout, const R *out, co
             }
 }
 
-void FN(attention_cached_forward)(R *out, const R *q, const R *kc, const R *vc, const int *q_start, const int *pos0, const int *kv_row, int B, int H, int KV, int D) {
-    R scale = 1 / sqrt((R)D);
-    int HD = H * D, KD = KV * D, grp = H / KV;
-    for (int b = 0; b < B; b++)
-        for (int i = q_start[b]; i < q_start[b + 1]; i++)
-            for (int h = 0; h < H; h++) {
-                int p = pos0[b] + (i - q_start[b]), kh = h / grp;
-                const R *qi = q + (size_t)i * HD + h * D;
-                const R *kb = kc + (size_t)kv_row[b] * KD + kh * D, *vb = vc + (size_t)kv_row[b] * KD + kh * D;
-                R mx = -INFINITY, sum = 0;
-                for (int s = 0; s <= p; s++) {
-                    R dot = 0;
-                    for (int d = 0; d < D; d++) dot += qi[d] * kb[(size_t)s * KD + d];
-                    if (dot * scale > mx) mx = dot * scale;
-                }
-                R *o = out + (size_t)i * HD + h * D;
-                for (int d = 0; d < D; d++) o[d] = 0;
-                for (int s = 0; s <= p; s++) {
-                    R dot = 0;
-                    for (int d = 0; d < D; d++) dot += qi[d] * kb[(size_t)s * KD + d];
-                    R e = exp(dot * scale - mx);
-                    sum += e;
-                    for (int d = 0; d < D; d++) o[d] += e * vb[(size_t)s * KD + d];
-                }
-                for (int d = 0; d < D; d++) o[d] /= sum;
+void FN(kvcache_store)(R *kc, R *vc, const R *k, const R *v, const int *slot, const int *pos, int N, int KV, int D, int L) {
+    for (int n = 0; n < N; n++)
+        for (int kh = 0; kh < KV; kh++)
+            for (int d = 0; d < D; d++) {
+                size_t blk = ((size_t)slot[n] * KV + kh) * L;
+                int p = pos[n];
+                kc[(blk + p - p % KV_TILE) * D + (size_t)d * KV_TILE + p % KV_TILE] = k[((size_t)n * KV + kh) * D + d];
+                vc[(blk + p) * D + d] = v[((size_t)n * KV + kh) * D + d];
             }
+}
+
+void FN(attention_kvcache_forward)(R *out, const R *q, const R *kc, const R *vc, const int *slot, const int *pos, const int *pre_slot, const int *pre_len, const int *order, int N, int H, int KV, int D, int L) {
+    (void)pre_slot, (void)pre_len, (void)order; /* the reference reads every position from the token's own slot */
+    R scale = 1 / sqrt((R)D);
+    int HD = H * D, grp = H / KV;
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++) {
+            size_t blk = ((size_t)slot[n] * KV + h / grp) * L;
+            const R *qi = q + (size_t)n * HD + h * D;
+            R mx = -INFINITY, sum = 0, *o = out + (size_t)n * HD + h * D;
+            for (int s = 0; s <= pos[n]; s++) {
+                R dot = 0;
+                for (int d = 0; d < D; d++) dot += qi[d] * kc[(blk + s - s % KV_TILE) * D + (size_t)d * KV_TILE + s % KV_TILE];
+                if (dot * scale > mx) mx = dot * scale;
+            }
+            for (int d = 0; d < D; d++) o[d] = 0;
+            for (int s = 0; s <= pos[n]; s++) {
+                R dot = 0;
+                for (int d = 0; d < D; d++) dot += qi[d] * kc[(blk + s - s % KV_TILE) * D + (size_t)d * KV_TILE + s % KV_TILE];
+                R e = exp(dot * scale - mx);
+                sum += e;
+                for (int d = 0; d < D; d++) o[d] += e * vc[(blk + s) * D + d];
+            }
+            for (int d = 0; d < D; d++) o[d] /= sum;
+        }
 }
 
 void FN(swiglu_forward)(R *out, const R *gate, const R *up, int N, int F) {

@@ -27,6 +27,28 @@ int decoder_len(const decoder *d, int slot);
  * len: a group of samples shares one prefilled prompt this way. */
 int decoder_copy_prefix(decoder *d, int dst, int src, int len, rlvr_err *err);
 
+/* How the OpenMP threads share a step (the results are the same bits either way):
+ * TEAM: every op is split across the threads, with a barrier after each (about 10
+ * per layer); the weights are read once per step. ROWS: when every slot brings one
+ * token and each thread gets at least 32 of them, each thread runs its share of the
+ * rows through the whole model alone, with no barrier; the weights are read once
+ * per thread (the second time mostly from L3). AUTO: ROWS where it applies. */
+enum { DECODER_SPLIT_AUTO = 0, DECODER_SPLIT_TEAM = 1, DECODER_SPLIT_ROWS = 2 };
+void decoder_set_split(decoder *d, int split);
+
+/* Where decoder_step's time went since decoder_new: wall seconds by phase (the
+ * calling thread's clock between the step's barriers). */
+typedef struct {
+    long steps;
+    double total;     /* whole steps (the sum of the phases, plus bookkeeping) */
+    double norm;      /* residual adds, rmsnorms, swiglu, packing the rows of each product */
+    double gemm;      /* the 7 matrix products of every layer */
+    double post;      /* biases, qk-norm, rope, appending keys and values to the cache */
+    double attention; /* attention over the cache */
+    double head;      /* the output head's matrix product (its rmsnorm is in norm) */
+} decoder_prof;
+void decoder_profile(const decoder *d, decoder_prof *p);
+
 /* Feeds n_new[b] tokens (packed in `tokens`, slot order) to slot slots[b] for b < B,
  * appending them to each slot's cache, and writes the logits after each slot's last
  * new token to logits[b*V .. (b+1)*V). Slots must be distinct. */

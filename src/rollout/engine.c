@@ -121,6 +121,7 @@ int engine_generate(model *m, const engine_params *p, const int *const *prompts,
 #endif
     decoder *dec = decoder_new(m, S, max_len, max_tokens, err);
     if (!dec) return err ? err->code : RLVR_ENOMEM;
+    decoder_set_split(dec, p->decode_split);
     slot_state *sl = calloc(S, sizeof *sl);
     int *slots = malloc(sizeof(int) * S), *nn = malloc(sizeof(int) * S), *feed = malloc(sizeof(int) * max_tokens);
     int *want = malloc(sizeof(int) * S), *next_g = calloc(n_prompts, sizeof(int));
@@ -234,6 +235,7 @@ int engine_generate(model *m, const engine_params *p, const int *const *prompts,
         }
     }
 out:
+    if (dec) decoder_profile(dec, &st.decoder);
     st.total_s = now_s() - t0;
     st.tokens_per_s = st.total_s > 0 ? st.gen_tokens / st.total_s : 0;
     if (stats) *stats = st;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include "rlvr.h"
 #include "model/model.h"
+#include "model/decode.h"
 #include "rollout/sampler.h"
 
 /* The bytes token id decodes to (not NUL-terminated), *len their count; NULL for an
@@ -46,6 +47,7 @@ typedef struct {
     engine_token_text_fn token_text; /* required when n_stop_strings > 0 */
     void *token_text_ud;
     uint64_t seed;            /* 0 */
+    int decode_split;         /* how a step's threads share the work (decode.h): DECODER_SPLIT_AUTO (0) */
 } engine_params;
 
 engine_params engine_default_params(void);
@@ -77,6 +79,7 @@ typedef struct {
     double decode_s;          /* time in pure decode steps */
     double sample_s;          /* time in the sampler and stop checks */
     double total_s, tokens_per_s; /* gen_tokens / total_s */
+    decoder_prof decoder;     /* where the decoder steps' time went, by phase (decode.h) */
 } engine_stats;
 
 /* Called after each step in which at least one sample finished. */

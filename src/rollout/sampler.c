@@ -1,10 +1,15 @@
 /* sampler.c: next-token sampling. Truncation order follows the common convention
- * (HF / vLLM): temperature, then top-k, then top-p, then min-p. */
+ * (HF / vLLM): temperature, then top-k, then top-p, then min-p. The untruncated path
+ * (the RL default) is two passes over the logits, vectorised: a max, then exp and
+ * block sums; the draw walks the block sums, then one block. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/err.h"
+#include "kernels/vexp.h"
 #include "rollout/sampler.h"
+
+#define BLK 256 /* logits per block: float sums inside (vectorised), double across */
 
 sampler_params sampler_default_params(void) {
     sampler_params p = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .min_p = 0.0f};
@@ -19,11 +24,43 @@ int sampler_check(const sampler_params *p, rlvr_err *err) {
     return RLVR_OK;
 }
 
-static float log_softmax_at(const float *z, int V, int t) {
-    float mx = z[0];
-    for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+/* max of z[0..V) * inv_t, in 16 lanes (max is exact in any order) */
+static float scaled_max(const float *z, int V, float inv_t) {
+    float m[16];
+    int full = V / 16 * 16;
+    for (int l = 0; l < 16; l++) m[l] = -INFINITY;
+    for (int j = 0; j < full; j += 16)
+        for (int l = 0; l < 16; l++) m[l] = z[j + l] * inv_t > m[l] ? z[j + l] * inv_t : m[l];
+    for (int j = full; j < V; j++) m[0] = z[j] * inv_t > m[0] ? z[j] * inv_t : m[0];
+    float mx = m[0];
+    for (int l = 1; l < 16; l++) mx = m[l] > mx ? m[l] : mx;
+    return mx;
+}
+
+/* e[j] = exp(z[j]*inv_t - mx) (when e is not NULL) and the block sums of e in bsum
+ * (when not NULL); returns the total. Each block sums in 16 float lanes, then a fixed
+ * tree; blocks add up in double. */
+static double exp_pass(const float *z, int V, float inv_t, float mx, float *e, double *bsum) {
     double s = 0;
-    for (int j = 0; j < V; j++) s += exp((double)z[j] - mx);
+    for (int j0 = 0, b = 0; j0 < V; j0 += BLK, b++) {
+        int n = V - j0 < BLK ? V - j0 : BLK, full = n / 16 * 16;
+        float a[16] = {0}, x[BLK];
+        float *out = e ? e + j0 : x;
+        for (int j = 0; j < n; j++) out[j] = vexpf(z[j0 + j] * inv_t - mx);
+        for (int j = 0; j < full; j += 16)
+            for (int l = 0; l < 16; l++) a[l] += out[j + l];
+        for (int j = full; j < n; j++) a[j - full] += out[j];
+        for (int w = 8; w > 0; w /= 2)
+            for (int l = 0; l < w; l++) a[l] += a[l + w];
+        if (bsum) bsum[b] = a[0];
+        s += a[0];
+    }
+    return s;
+}
+
+static float log_softmax_at(const float *z, int V, int t) {
+    float mx = scaled_max(z, V, 1.0f);
+    double s = exp_pass(z, V, 1.0f, mx, NULL, NULL);
     return (float)((double)z[t] - mx - log(s));
 }
 
@@ -45,15 +82,16 @@ sample_out sampler_sample(const sampler_params *p, const float *logits, int V, r
         o.logp_sample = 0;
         return o;
     }
-    float inv_t = 1.0f / p->temperature, mx = -INFINITY;
-    for (int j = 0; j < V; j++) mx = logits[j] * inv_t > mx ? logits[j] * inv_t : mx;
+    float inv_t = 1.0f / p->temperature, mx = scaled_max(logits, V, inv_t);
     int truncate = (p->top_k > 0 && p->top_k < V) || p->top_p < 1 || p->min_p > 0;
     if (!truncate) { /* plain tempered sampling: inverse CDF in id order, one exp pass */
-        double s = 0;
-        for (int j = 0; j < V; j++) { float e = expf(logits[j] * inv_t - mx); scratch[j] = e; s += e; }
+        int nb = (V + BLK - 1) / BLK;
+        double *bsum = nb > 1 ? (double *)(scratch + ((size_t)V + 1) / 2 * 2) : NULL; /* V + 1 + 2 nb <= 2 V floats */
+        double s = exp_pass(logits, V, inv_t, mx, scratch, bsum);
         double target = u * s, acc = 0;
-        int tok = V - 1;
-        for (int j = 0; j < V; j++) {
+        int b = 0, tok = V - 1;
+        while (bsum && b < nb - 1 && acc + bsum[b] <= target) acc += bsum[b++]; /* the block holding the draw */
+        for (int j = b * BLK; j < V; j++) {
             acc += scratch[j];
             if (acc > target) { tok = j; break; }
         }
