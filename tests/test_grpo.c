@@ -42,9 +42,13 @@ static grpo_params params(const char *extra) {
     snprintf(model, sizeof model, "model=%s/sft/model", dir);
     const char *ov[] = {model, "task.max_val=9", "task.max_result=18", "task.ops=+-", "train.steps=3", "rollout.prompts_per_step=4",
                         "rollout.n=4", "rollout.max_new_tokens=16", "eval.n=20", "eval.every=0", "eval.difficulties=[1]", "out_dir=",
-                        "train.lr=1e-3", extra};
+                        "train.lr=1e-3", "train.skip_zero_adv=false"};
     for (size_t i = 0; i < sizeof ov / sizeof *ov; i++)
         if (ov[i]) CHECK(cfg_set_override(c, ov[i], &e) == 0, "%s", e.msg);
+    char more[512]; /* extra: space-separated overrides */
+    snprintf(more, sizeof more, "%s", extra ? extra : "");
+    for (char *sv = NULL, *t = strtok_r(more, " ", &sv); t; t = strtok_r(NULL, " ", &sv))
+        CHECK(cfg_set_override(c, t, &e) == 0, "%s", e.msg);
     grpo_params p;
     CHECK(grpo_params_from_cfg(c, &p, &e) == 0, "%s", e.msg);
     CHECK(cfg_check_unused(c, &e) == 0, "%s", e.msg);
@@ -60,6 +64,10 @@ static grpo_params params(const char *extra) {
     cfg_free(c);
     return p;
 }
+
+/* a step whose groups are partly all-right, partly mixed */
+#define SKIP_MIX "train.steps=1 rollout.prompts_per_step=16 rollout.n=2"
+#define SKIP_REWARD "length_budget[mode=hinge,budget=15,alpha=0.01]"
 
 static void test_grpo(void) {
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -113,6 +121,46 @@ static void test_grpo(void) {
     CHECK(lines == 3, "metrics.jsonl has %d step lines, want 3", lines);
     model_free(a);
     model_free(b);
+
+    /* train.skip_zero_adv (default): samples with advantage 0 skip the forward/backward;
+     * the update equals the full one up to summation order. One step, so both runs
+     * sample the same batch. */
+    {
+        grpo_params sk = params(SKIP_MIX " train.skip_zero_adv=true"), full = params(SKIP_MIX);
+        char ps[300], pf[300];
+        snprintf(ps, sizeof ps, "%s/skip", dir), snprintf(pf, sizeof pf, "%s/noskip", dir);
+        sk.out_dir = ps, full.out_dir = pf;
+        /* a reward that varies in some groups only: the tiny model repeats itself at times */
+        sk.reward_spec = full.reward_spec = SKIP_REWARD;
+        CHECK(grpo_run(&sk, record_last, NULL, &r1, &e) == 0, "%s", e.msg);
+        grpo_progress with = last_pr;
+        CHECK(grpo_run(&full, record_last, NULL, &r2, &e) == 0, "%s", e.msg);
+        CHECK(with.inert_seqs > 0 && with.inert_seqs < 32 && last_pr.inert_seqs == 0,
+              "inert samples skipped only when asked: %d and %d (zero-std groups %.2f, reward %.3f+-%.3f, kept %d, step %d)", with.inert_seqs, last_pr.inert_seqs, with.zero_std_frac, with.reward_mean, with.reward_std, with.kept_groups, with.step);
+        CHECK(with.loss.n_tokens < last_pr.loss.n_tokens && fabs(with.loss.loss - last_pr.loss.loss) < 1e-6,
+              "fewer tokens trained (%g vs %g), the same loss (%g vs %g)", with.loss.n_tokens, last_pr.loss.n_tokens, with.loss.loss, last_pr.loss.loss);
+        model *x = NULL, *y = NULL;
+        char mx[320], my[320];
+        snprintf(mx, sizeof mx, "%s/model", ps), snprintf(my, sizeof my, "%s/model", pf);
+        CHECK(model_load_hf(mx, &x, &e) == 0 && model_load_hf(my, &y, &e) == 0, "%s", e.msg);
+        double dmax = 0, moved = 0;
+        model *s0 = NULL;
+        char m0[320];
+        snprintf(m0, sizeof m0, "%s/sft/model", dir);
+        CHECK(model_load_hf(m0, &s0, &e) == 0, "%s", e.msg);
+        if (x && y && s0)
+            for (size_t i = 0; i < x->n_params; i++) {
+                dmax = fmax(dmax, fabs((double)x->params[i] - y->params[i]));
+                moved = fmax(moved, fabs((double)y->params[i] - s0->params[i]));
+            }
+        CHECK(moved > 1e-4 && dmax < 1e-3 * moved, "skipping inert samples changes the update: max diff %g (step moved %g)", dmax, moved);
+        model_free(x), model_free(y), model_free(s0);
+        if (getenv("RLVR_TEST_VERBOSE")) fprintf(stderr, "  skip_zero_adv: %d of 32 inert, %g of %g tokens trained, max weight diff %g, step moved %g\n", with.inert_seqs, with.loss.n_tokens, last_pr.loss.n_tokens, dmax, moved);
+        /* with a KL term every sample has a gradient: nothing is skipped */
+        grpo_params kq = params(SKIP_MIX " train.skip_zero_adv=true algo.kl_coef=0.1");
+        kq.reward_spec = SKIP_REWARD;
+        CHECK(grpo_run(&kq, record_last, NULL, &r1, &e) == 0 && last_pr.inert_seqs == 0, "KL on: %d skipped (%s)", last_pr.inert_seqs, e.msg);
+    }
 
     /* KL to a reference equal to the starting policy is exactly 0 at step 1 */
     p = params("algo.kl_coef=0.1");

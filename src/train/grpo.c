@@ -322,6 +322,13 @@ static int train_on(run *R, sample **x, int nk, int step, int *t_adam, long *tok
     long train_tokens = 0;
     loss_stats ls;
     memset(&ls, 0, sizeof ls);
+    /* A sample with advantage 0 has an exactly zero policy-gradient coefficient on every
+     * token (every clip mode multiplies by A); without a KL or entropy term it adds
+     * nothing to the gradient, so it skips the forward and backward. It still counts in
+     * the minibatch's denominators and the minibatch still takes its AdamW step, so the
+     * update is the same up to summation order. GRPO's all-correct and all-wrong groups
+     * are such samples. */
+    int inert_ok = p->skip_zero_adv && p->loss.kl_coef == 0 && p->loss.entropy_coef == 0;
     for (int ep = 0; ep < p->ppo_epochs && nk > 0; ep++) {
         int per = (nk + p->minibatches - 1) / p->minibatches;
         for (int mb0 = 0; mb0 < nk; mb0 += per) {
@@ -334,8 +341,10 @@ static int train_on(run *R, sample **x, int nk, int step, int *t_adam, long *tok
             for (int j = mb0; j < mb1;) {
                 int B = 0, Nt = 0;
                 R->mst[0] = 0;
-                while (j < mb1 && B < R->max_seqs && Nt + x[j]->plen + x[j]->es.n_tokens <= p->max_tokens) {
+                while (j < mb1 && B < R->max_seqs) {
                     const sample *s = x[j];
+                    if (inert_ok && s->adv == 0.0f) { j++, pr->inert_seqs += ep == 0; continue; }
+                    if (Nt + s->plen + s->es.n_tokens > p->max_tokens) break;
                     int L = s->plen + s->es.n_tokens;
                     for (int q = 0; q < L; q++) {
                         R->mtok[Nt + q] = q < s->plen ? s->prompt[q] : s->es.tokens[q - s->plen];
@@ -350,6 +359,7 @@ static int train_on(run *R, sample **x, int nk, int step, int *t_adam, long *tok
                     R->mst[++B] = Nt;
                     j++;
                 }
+                if (!B && j == mb1) break; /* the rest were inert */
                 if (!B) return errf(err, RLVR_EARG, "grpo: a sequence of %d tokens exceeds train.max_tokens %d", x[j]->plen + x[j]->es.n_tokens, p->max_tokens);
                 if ((rc = model_forward(m, R->mtok, R->mtgt, R->mst, B, err))) return rc;
                 if (R->ref) {
@@ -397,12 +407,12 @@ static void log_step(run *R, const grpo_progress *pr) {
     if (R->metrics) {
         fprintf(R->metrics,
                 "{\"step\":%d,\"reward_mean\":%.5g,\"reward_std\":%.5g,\"acc\":%.5g,\"zero_std_frac\":%.4g,\"kept_groups\":%d,"
-                "\"gen_batches\":%d,\"filled\":%d,"
+                "\"gen_batches\":%d,\"filled\":%d,\"inert_seqs\":%d,"
                 "\"len_mean\":%.4g,\"len_min\":%d,\"len_max\":%d,\"trunc_frac\":%.4g,\"loss\":%.6g,\"pg_loss\":%.6g,"
                 "\"kl\":%.5g,\"entropy\":%.5g,\"clip_frac_low\":%.4g,\"clip_frac_high\":%.4g,\"clip_frac_dual\":%.4g,\"ratio_mean\":%.5g,"
                 "\"ratio_max\":%.5g,\"grad_norm\":%.5g,\"lr\":%.4g,\"skipped\":%d,\"sample_s\":%.3f,\"score_s\":%.3f,\"ref_s\":%.3f,\"train_s\":%.3f,"
                 "\"sample_tok_s\":%.1f,\"train_tok_s\":%.1f,\"elapsed_s\":%.2f",
-                pr->step, pr->reward_mean, pr->reward_std, pr->acc, pr->zero_std_frac, pr->kept_groups, pr->gen_batches, pr->filled,
+                pr->step, pr->reward_mean, pr->reward_std, pr->acc, pr->zero_std_frac, pr->kept_groups, pr->gen_batches, pr->filled, pr->inert_seqs,
                 pr->len_mean, pr->len_min, pr->len_max, pr->trunc_frac, pr->loss.loss, pr->loss.pg_loss, pr->kl, pr->loss.entropy_mean,
                 pr->loss.clip_frac_low, pr->loss.clip_frac_high, pr->loss.clip_frac_dual, pr->loss.ratio_mean, pr->loss.ratio_max,
                 pr->grad_norm, pr->lr, pr->skipped, pr->sample_s, pr->score_s, pr->ref_s, pr->train_s, pr->sample_tok_s, pr->train_tok_s,
@@ -418,7 +428,7 @@ static void log_step(run *R, const grpo_progress *pr) {
         if (tblog_begin(R->tb, pr->step, tblog_now(), &e)) return;
         struct { const char *tag; double v; } kv[] = {
             {"reward/mean", pr->reward_mean}, {"reward/std", pr->reward_std}, {"acc", pr->acc}, {"groups/zero_std_frac", pr->zero_std_frac},
-            {"groups/kept", pr->kept_groups}, {"groups/gen_batches", pr->gen_batches}, {"response/len_mean", pr->len_mean},
+            {"groups/kept", pr->kept_groups}, {"groups/inert_seqs", pr->inert_seqs}, {"groups/gen_batches", pr->gen_batches}, {"response/len_mean", pr->len_mean},
             {"response/len_min", pr->len_min}, {"response/len_max", pr->len_max}, {"response/trunc_frac", pr->trunc_frac},
             {"loss/total", pr->loss.loss}, {"loss/pg", pr->loss.pg_loss}, {"kl", pr->kl}, {"entropy", pr->loss.entropy_mean},
             {"clip/low", pr->loss.clip_frac_low}, {"clip/high", pr->loss.clip_frac_high}, {"clip/dual", pr->loss.clip_frac_dual},
@@ -852,13 +862,20 @@ int grpo_run(const grpo_params *p, grpo_progress_fn cb, void *ud, grpo_result *r
             }
             for (int i = 0; i < P && ng < P; i++) {
                 sample *g0 = x + (size_t)i * G;
-                int eq = 1;
-                double gm = 0;
-                for (int g = 0; g < G; g++) { eq &= g0[g].reward == g0[0].reward; gm += g0[g].reward; }
-                gm /= G;
+                int eq = 1, verdicts = 1;
+                double gm = 0, pass = 0;
+                for (int g = 0; g < G; g++) {
+                    eq &= g0[g].reward == g0[0].reward;
+                    gm += g0[g].reward, pass += g0[g].correct > 0, verdicts &= g0[g].correct >= 0;
+                }
+                /* the group's pass rate: its fraction of right answers, or its mean reward
+                 * when the reward gives no verdict; the default band [0, 1] keeps every group
+                 * (a penalty-shaped reward can have a negative mean) */
+                double rate = verdicts ? pass / G : gm / G;
                 nz += eq && G > 1;
-                if (p->dynamic_sampling && eq) continue;                       /* no signal */
-                if (gm < p->pass_rate_low || gm > p->pass_rate_high) continue; /* outside the difficulty band */
+                if (p->dynamic_sampling && eq) continue; /* no signal */
+                if ((p->pass_rate_low > 0 || p->pass_rate_high < 1) && (rate < p->pass_rate_low || rate > p->pass_rate_high))
+                    continue; /* outside the difficulty band */
                 gstart[ng] = nk;
                 for (int g = 0; g < G; g++) {
                     kept[nk] = &g0[g];

@@ -46,8 +46,11 @@ typedef struct {
     int ppo_epochs, minibatches, max_tokens;
     int dynamic_sampling;       /* drop groups whose rewards are all equal (DAPO) and draw again */
     int max_gen_batches;        /* generation batches per step at most (DAPO's max_num_gen_batches) */
-    float pass_rate_low, pass_rate_high; /* keep groups whose mean reward is in [low, high] */
+    float pass_rate_low, pass_rate_high; /* keep groups whose pass rate (fraction right; mean reward
+                                            without verdicts) is in [low, high]; [0, 1] keeps all */
     int mask_truncated;         /* leave samples cut at max_new_tokens out of the loss */
+    int skip_zero_adv;          /* no forward/backward for samples whose gradient is exactly 0
+                                   (advantage 0, no KL or entropy term); same update, less work */
     int ref_reset_every;        /* with kl_coef > 0: copy the policy into the reference every N steps (ProRL); 0 never */
     int ref_reset_optimizer;    /* and reset the Adam moments at each reference reset */
     adamw_params opt;
@@ -100,6 +103,7 @@ typedef struct {
     double sample_s, score_s, ref_s, train_s, sample_tok_s, train_tok_s, elapsed_s;
     int skipped, kept_groups, gen_batches, groups_drawn;
     int filled;                 /* dynamic sampling: the batch reached prompts_per_step groups */
+    int inert_seqs;             /* samples left out of the forward/backward (train.skip_zero_adv) */
     int stage;                  /* curriculum stage of this step (0 without one) */
     int sft_items;              /* interleaved SFT: buffered prompts trained on at this step (0: none) */
     double sft_loss;            /* their mean negative log-likelihood per token */

@@ -83,6 +83,7 @@ int grpo_params_from_cfg(cfg *c, grpo_params *p, rlvr_err *err) {
     if (p->pass_rate_low > p->pass_rate_high)
         return cfg_errf(c, "algo.pass_rate_low", err, "algo.pass_rate_low (%g) is above algo.pass_rate_high (%g)", p->pass_rate_low, p->pass_rate_high);
     if ((rc = cfg_bool(c, "algo.mask_truncated", 0, &p->mask_truncated, err))) return rc;
+    if ((rc = cfg_bool(c, "train.skip_zero_adv", 1, &p->skip_zero_adv, err))) return rc;
     I("train.max_tokens", 4096, 64, 1 << 22, p->max_tokens);
     p->loss.norm_len = (float)p->max_new_tokens;
     p->opt = adamw_default_params();
