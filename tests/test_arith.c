@@ -44,7 +44,7 @@ static void test_params(void) {
     arith_params bad[7];
     for (int i = 0; i < 7; i++) bad[i] = p;
     bad[0].n_ops = 0; bad[1].n_ops = ARITH_MAX_OPS + 1; bad[2].max_val = 0;
-    bad[3].max_result = 5; bad[4].template_id = 3; bad[5].ops_mask = 0; bad[6].split = 7;
+    bad[3].max_result = 5; bad[4].template_id = ARITH_N_TEMPLATES; bad[5].ops_mask = 0; bad[6].split = 7;
     for (int i = 0; i < 7; i++) {
         memset(&pr, 0x5a, sizeof pr);
         e.msg[0] = 0;
@@ -118,6 +118,7 @@ static void test_gold_and_bounds(void) {
             arith_params p = arith_default_params();
             p.n_ops = d == 10 ? ARITH_MAX_OPS : d;
             p.template_id = k % ARITH_N_TEMPLATES;
+            if (p.template_id == ARITH_TEMPLATE_EXPR && p.n_ops > ARITH_EXPR_MAX_OPS) p.n_ops = ARITH_EXPR_MAX_OPS;
             p.ops_mask = masks[(k / 3) % 4];
             p.n_given = (k / 12) % 6 == 5 ? ARITH_MAX_GIVEN : (k / 12) % 6 - 1; /* -1..3, 4 */
             p.split = (k / 72) % 3;
@@ -560,10 +561,115 @@ static void test_jsonl(void) {
     cJSON_Delete(j);
 }
 
+/* The expression template: its prompt, read with the usual precedence and left
+ * associativity by the small parser below, evaluates to the result; the worked answer
+ * passes the process check and a wrong working line fails it; more than
+ * ARITH_EXPR_MAX_OPS operations are refused by name. */
+typedef struct { const char *s; int i, bad; } ex_cur;
+static long long ex_sum(ex_cur *c);
+static void ex_sp(ex_cur *c) { while (c->s[c->i] == ' ') c->i++; }
+static long long ex_atom(ex_cur *c) {
+    ex_sp(c);
+    if (c->s[c->i] == '(') {
+        c->i++;
+        long long v = ex_sum(c);
+        ex_sp(c);
+        if (c->s[c->i] != ')') c->bad = 1; else c->i++;
+        return v;
+    }
+    if (c->s[c->i] < '0' || c->s[c->i] > '9') { c->bad = 1; return 0; }
+    long long v = 0;
+    while (c->s[c->i] >= '0' && c->s[c->i] <= '9') v = v * 10 + (c->s[c->i++] - '0');
+    return v;
+}
+static long long ex_prod(ex_cur *c) {
+    long long v = ex_atom(c);
+    for (;;) {
+        ex_sp(c);
+        char op = c->s[c->i];
+        if (op != '*' && op != '/') return v;
+        c->i++;
+        long long r = ex_atom(c);
+        if (op == '/' && (r == 0 || v % r)) { c->bad = 1; return 0; }
+        v = op == '*' ? v * r : v / r;
+    }
+}
+static long long ex_sum(ex_cur *c) {
+    long long v = ex_prod(c);
+    for (;;) {
+        ex_sp(c);
+        char op = c->s[c->i];
+        if (op != '+' && op != '-') return v;
+        c->i++;
+        long long r = ex_prod(c);
+        v = op == '+' ? v + r : v - r;
+    }
+}
+
+static void test_expr_template(void) {
+    const int masks[] = {ARITH_OP_ADD | ARITH_OP_SUB | ARITH_OP_MUL, ARITH_OP_ADD | ARITH_OP_SUB | ARITH_OP_MUL | ARITH_OP_DIV,
+                         ARITH_OP_SUB | ARITH_OP_DIV};
+    int bad = 0, parens = 0, longest = 0;
+    for (int k = 0; k < 6000; k++) {
+        arith_params p = arith_default_params();
+        p.template_id = ARITH_TEMPLATE_EXPR;
+        p.n_ops = 1 + k % ARITH_EXPR_MAX_OPS;
+        p.ops_mask = masks[k % 3];
+        p.n_given = (k / 5) % 5 - 1;
+        if (k % 7 == 0) p.max_val = 9999, p.max_result = 999999;
+        arith_problem pr;
+        if (gen(&p, 5, (uint64_t)k, &pr)) continue;
+        int n = (int)strlen(pr.prompt);
+        if (n > longest) longest = n;
+        CHECK(!strncmp(pr.prompt, "What is ", 8) && pr.prompt[n - 1] == '?', "expression prompt shape: %s", pr.prompt);
+        char body[ARITH_TEXT_CAP];
+        snprintf(body, sizeof body, "%.*s", n - 9, pr.prompt + 8);
+        ex_cur c = {body, 0, 0};
+        long long v = ex_sum(&c);
+        ex_sp(&c);
+        if (c.bad || body[c.i] || v != pr.result) {
+            if (bad++ < 3) fprintf(stderr, "  expression %s reads %lld, result %lld\n", pr.prompt, v, pr.result);
+        }
+        parens += strchr(body, '(') != NULL;
+        arith_trace_report r = trace(&pr, pr.answer);
+        CHECK(r.process_ok && r.steps_ok == pr.n_steps, "gold working passes: %s -> %s", pr.prompt, pr.answer);
+    }
+    CHECK(bad == 0, "%d expressions do not evaluate to the result", bad);
+    CHECK(parens > 500, "parentheses are needed somewhere (%d prompts)", parens);
+    CHECK(longest < ARITH_TEXT_CAP, "longest prompt %d", longest);
+
+    /* working lines of a fixed problem: a = 2 + 3, b = 20 - a ("What is 20 - (2 + 3)?") */
+    arith_problem pr;
+    memset(&pr, 0, sizeof pr);
+    pr.template_id = ARITH_TEMPLATE_EXPR, pr.n_ops = pr.n_steps = 2, pr.n_given = 0;
+    pr.steps[0] = (arith_step){'a', '+', 0, 0, 2, 3, 5};
+    pr.steps[1] = (arith_step){'b', '-', 0, 'a', 20, 5, 15};
+    pr.result = 15;
+    arith_trace_report r = trace(&pr, "2+3=5. 20 - 5 = 15. #15");
+    CHECK(r.process_ok && r.steps_ok == 2, "spacing is free");
+    r = trace(&pr, "3 + 2 = 5. 20 - 5 = 15. #15");
+    CHECK(r.process_ok, "+ commutes");
+    r = trace(&pr, "2 + 3 = 6. 20 - 5 = 15. #15");
+    CHECK(r.final_ok && !r.process_ok && r.wrong == 1, "a wrong value line is caught");
+    r = trace(&pr, "5 - 20 = 15. 2 + 3 = 5. #15");
+    CHECK(!r.process_ok && r.wrong == 2, "- does not commute, order matters");
+    r = trace(&pr, "#15");
+    CHECK(r.final_ok && !r.process_ok && r.missing == 2, "no working: missing steps");
+    r = trace(&pr, "The answer is 15. #15");
+    CHECK(r.final_ok && !r.process_ok && r.malformed, "prose is malformed working");
+
+    arith_params p = arith_default_params();
+    p.template_id = ARITH_TEMPLATE_EXPR;
+    p.n_ops = ARITH_EXPR_MAX_OPS + 1;
+    rlvr_err e = {0};
+    CHECK(arith_generate(&p, 1, 0, &pr, &e) == RLVR_EARG && strstr(e.msg, "expression template"), "too many ops: %s", e.msg);
+}
+
 int main(void) {
     RUN(test_params);
     RUN(test_determinism);
     RUN(test_gold_and_bounds);
+    RUN(test_expr_template);
     RUN(test_not_degenerate);
     RUN(test_rejects_wrong);
     RUN(test_garbage);

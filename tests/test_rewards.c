@@ -213,6 +213,7 @@ static void test_arith_process(void) {
             snprintf(bad, sizeof bad, "%s", r.answer);
             char *sep = strchr(bad, t == ARITH_TEMPLATE_WORDS ? 's' : ':'); /* "a:15" / "a is 15" */
             if (t == ARITH_TEMPLATE_WORKED) sep = strchr(strchr(bad, ';') + 1, ':');
+            if (t == ARITH_TEMPLATE_EXPR) sep = strchr(bad, '='); /* "5 * 3 = 15. " */
             CHECK(sep != NULL, "find value");
             char *d = sep;
             while (*d && !(*d >= '0' && *d <= '9')) d++;

@@ -25,6 +25,8 @@ static const arith_tmpl TMPL[ARITH_N_TEMPLATES] = {
     [ARITH_TEMPLATE_COMPACT] = {":", "=", ";", ';', "?", {"+", "-", "*", "/"}, 0},
     [ARITH_TEMPLATE_WORDS]   = {" is ", " = ", ". ", '.', "?", {" plus ", " minus ", " times ", " over "}, 0},
     [ARITH_TEMPLATE_WORKED]  = {":", "=", ";", ';', "?", {"+", "-", "*", "/"}, 1},
+    /* EXPR renders its own prompt and answer (render_expr); the table gives its operators */
+    [ARITH_TEMPLATE_EXPR]    = {"", " = ", ". ", '.', "?", {" + ", " - ", " * ", " / "}, 1},
 };
 
 static const char OPS[4] = {'+', '-', '*', '/'};
@@ -111,6 +113,9 @@ static int check_params(const arith_params *p, rlvr_err *err) {
     if (p->template_id < 0 || p->template_id >= ARITH_N_TEMPLATES)
         return errf(err, RLVR_EARG, "arith: template_id %d outside 0..%d", p->template_id,
                     ARITH_N_TEMPLATES - 1);
+    if (p->template_id == ARITH_TEMPLATE_EXPR && p->n_ops > ARITH_EXPR_MAX_OPS)
+        return errf(err, RLVR_EARG, "arith: the expression template takes at most %d operations (n_ops %d)",
+                    ARITH_EXPR_MAX_OPS, p->n_ops);
     if (p->ops_mask <= 0 || (p->ops_mask & ~0xf))
         return errf(err, RLVR_EARG, "arith: ops_mask 0x%x must be a non-empty set of ARITH_OP_* bits",
                     (unsigned)p->ops_mask);
@@ -268,7 +273,42 @@ static void render_operand(sbuf *b, const arith_problem *p, char var, long long 
     else sb_int(b, v);
 }
 
+/* ---- the expression template: variables substituted by their definitions -------- */
+
+static int prec(char op) { return op == '+' || op == '-' ? 1 : 2; }
+
+/* Operand (var, v) of an operation with operator `parent`, on the right when right:
+ * a given variable is its value, a step variable its own expression, parenthesised
+ * when the parent binds tighter, or equally tight on the right of - or /. */
+static void render_expr_step(sbuf *b, const arith_problem *p, int i, const arith_tmpl *t);
+static void render_expr_operand(sbuf *b, const arith_problem *p, char var, long long v, char parent, int right,
+                                const arith_tmpl *t) {
+    for (int i = 0; var && i < p->n_steps; i++)
+        if (p->steps[i].var == var) {
+            char op = p->steps[i].op;
+            int paren = prec(op) < prec(parent) || (right && prec(op) == prec(parent) && (parent == '-' || parent == '/'));
+            if (paren) sb_putc(b, '(');
+            render_expr_step(b, p, i, t);
+            if (paren) sb_putc(b, ')');
+            return;
+        }
+    sb_int(b, v); /* a constant or a given value */
+}
+
+static void render_expr_step(sbuf *b, const arith_problem *p, int i, const arith_tmpl *t) {
+    const arith_step *s = &p->steps[i];
+    render_expr_operand(b, p, s->lhs_var, s->lhs, s->op, 0, t);
+    sb_puts(b, t->opname[op_index(s->op)]);
+    render_expr_operand(b, p, s->rhs_var, s->rhs, s->op, 1, t);
+}
+
 static void render_prompt(sbuf *b, const arith_problem *p, const arith_tmpl *t, int canonical) {
+    if (t == &TMPL[ARITH_TEMPLATE_EXPR]) {
+        sb_puts(b, "What is ");
+        render_expr_step(b, p, p->n_steps - 1, t);
+        sb_puts(b, t->end);
+        return;
+    }
     for (int g = 0; g < p->n_given; g++) {
         sb_putc(b, rename_var(p, p->given[g].var, canonical));
         sb_puts(b, t->vsep);
@@ -290,6 +330,15 @@ static void render_prompt(sbuf *b, const arith_problem *p, const arith_tmpl *t, 
 static void render_answer(sbuf *b, const arith_problem *p, const arith_tmpl *t) {
     for (int i = 0; i < p->n_steps; i++) {
         const arith_step *s = &p->steps[i];
+        if (t == &TMPL[ARITH_TEMPLATE_EXPR]) { /* "5 * 3 = 15. " */
+            sb_int(b, s->lhs);
+            sb_puts(b, t->opname[op_index(s->op)]);
+            sb_int(b, s->rhs);
+            sb_puts(b, t->dsep);
+            sb_int(b, s->value);
+            sb_puts(b, t->lineend);
+            continue;
+        }
         if (t->worked) {
             sb_putc(b, s->var);
             sb_puts(b, t->dsep);
@@ -430,6 +479,45 @@ int arith_check_answer(const arith_problem *p, const char *completion, size_t n,
     return RLVR_OK;
 }
 
+static void cur_sp(cur *c) {
+    while (c->i < c->n && c->s[c->i] == ' ') c->i++;
+}
+
+/* The expression template's working: sentences "L op R = V." (spaces optional), the
+ * k-th checked against operation k with its operands substituted (either order for
+ * + and *). */
+static void expr_trace(const arith_problem *p, const arith_tmpl *t, const char *s, size_t n, arith_trace_report *rep) {
+    cur c = {s, n, 0};
+    int k = 0;
+    for (;;) {
+        cur_ws(&c);
+        if (c.i >= c.n || c.s[c.i] == '#') break;
+        long long a, b, v;
+        int of_a = 0, of_b = 0, of_v = 0, oi = -1;
+        if (!cur_int(&c, &a, &of_a)) { rep->malformed = 1; break; }
+        cur_sp(&c);
+        if (c.i < c.n) oi = op_index(c.s[c.i]);
+        if (oi < 0) { rep->malformed = 1; break; }
+        c.i++;
+        cur_sp(&c);
+        if (!cur_int(&c, &b, &of_b)) { rep->malformed = 1; break; }
+        cur_sp(&c);
+        if (c.i >= c.n || c.s[c.i] != '=') { rep->malformed = 1; break; }
+        c.i++;
+        cur_sp(&c);
+        if (!cur_int(&c, &v, &of_v) || c.i >= c.n || c.s[c.i] != t->term) { rep->malformed = 1; break; }
+        c.i++;
+        if (k >= p->n_steps) { rep->extra++; continue; }
+        const arith_step *st = &p->steps[k++];
+        char op = OPS[oi];
+        int comm = op == '+' || op == '*';
+        int same = !of_a && !of_b && op == st->op && ((a == st->lhs && b == st->rhs) || (comm && a == st->rhs && b == st->lhs));
+        if (same && !of_v && v == st->value) rep->steps_ok++;
+        else rep->wrong++;
+    }
+    rep->missing = p->n_steps - k;
+}
+
 int arith_check_trace_report(const arith_problem *p, const char *completion, size_t n,
                              arith_trace_report *rep) {
     if (rep) memset(rep, 0, sizeof *rep);
@@ -439,6 +527,10 @@ int arith_check_trace_report(const arith_problem *p, const char *completion, siz
         return RLVR_EARG;
     const arith_tmpl *t = &TMPL[p->template_id];
     rep->n_steps = p->n_steps;
+    if (t == &TMPL[ARITH_TEMPLATE_EXPR]) {
+        expr_trace(p, t, completion, n, rep);
+        goto verdict;
+    }
 
     signed char step_of[26], given_of[26], seen[26], work[26]; /* work: -1 none, 0 wrong, 1 right */
     memset(step_of, -1, sizeof step_of);
@@ -505,6 +597,7 @@ int arith_check_trace_report(const arith_problem *p, const char *completion, siz
         char v = p->steps[i].var;
         if (v < 'a' || v > 'z' || !seen[v - 'a']) rep->missing++;
     }
+verdict:
     arith_check_answer(p, completion, n, &rep->final_ok);
     rep->process_ok = rep->final_ok && rep->steps_ok == rep->n_steps && !rep->wrong && !rep->missing &&
                       !rep->extra && !rep->out_of_order && !rep->malformed;
@@ -524,6 +617,12 @@ int arith_check_trace(const arith_problem *p, const char *completion, size_t n,
 
 static const char *split_name(int split) {
     return split == ARITH_SPLIT_TRAIN ? "train" : split == ARITH_SPLIT_EVAL ? "eval" : "any";
+}
+
+static int is_step_var(const arith_problem *p, char v) {
+    for (int i = 0; i < p->n_steps && i < ARITH_MAX_OPS; i++)
+        if (p->steps[i].var == v) return 1;
+    return 0;
 }
 
 int arith_to_jsonl(const arith_problem *p, char *buf, size_t cap, size_t *n_out, rlvr_err *err) {
@@ -562,9 +661,11 @@ int arith_to_jsonl(const arith_problem *p, char *buf, size_t cap, size_t *n_out,
         char name[2] = {s->var, 0};
         char op[2] = {s->op, 0};
         char lhs[32], rhs[32];
-        if (s->lhs_var) snprintf(lhs, sizeof lhs, "%c", s->lhs_var);
+        /* the expression template's prompt names no given variable: its values stand in */
+        int by_value = p->template_id == ARITH_TEMPLATE_EXPR;
+        if (s->lhs_var && !(by_value && !is_step_var(p, s->lhs_var))) snprintf(lhs, sizeof lhs, "%c", s->lhs_var);
         else snprintf(lhs, sizeof lhs, "%lld", s->lhs);
-        if (s->rhs_var) snprintf(rhs, sizeof rhs, "%c", s->rhs_var);
+        if (s->rhs_var && !(by_value && !is_step_var(p, s->rhs_var))) snprintf(rhs, sizeof rhs, "%c", s->rhs_var);
         else snprintf(rhs, sizeof rhs, "%lld", s->rhs);
         sb_puts(&b, i ? ",{\"var\":" : "{\"var\":");
         sb_json_str(&b, name);

@@ -42,8 +42,13 @@ enum {
     ARITH_TEMPLATE_COMPACT = 0, /* "x:5;a=x*3;b=a-4;?"  ->  "a:15;b:11;#11" */
     ARITH_TEMPLATE_WORDS   = 1, /* "x is 5. a = x times 3. b = a minus 4. ?"  ->  "a is 15. b is 11. #11" */
     ARITH_TEMPLATE_WORKED  = 2, /* compact prompt  ->  "a=5*3;a:15;b=15-4;b:11;#11" (operands substituted) */
-    ARITH_N_TEMPLATES      = 3
+    ARITH_TEMPLATE_EXPR    = 3, /* "What is 5 * 3 - 4?"  ->  "5 * 3 = 15. 15 - 4 = 11. #11": one expression,
+                                   no variables, for pretrained models; n_ops <= ARITH_EXPR_MAX_OPS */
+    ARITH_N_TEMPLATES      = 4
 };
+/* An expression repeats an operand each time a later step reads it, so its length can
+ * double per step: 5 operations keep the prompt within ARITH_TEXT_CAP. */
+#define ARITH_EXPR_MAX_OPS 5
 
 enum {
     ARITH_SPLIT_ANY   = 0, /* no key filter */
