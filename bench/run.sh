@@ -27,3 +27,4 @@ echo "== bench_rewards (math verifier samples/s, sandbox runs/s, external reward
 "$build/bench/bench_rewards"
 echo "== bench_gemm (rlvr GEMM vs OpenBLAS on the training shapes)"
 "$build/bench/bench_gemm"
+sh bench/bench_rl.sh "$build"
