@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/fs.h"
 #include "core/rng.h"
+#include "core/utf8.h"
 
 static char tmpdir[256];
 
@@ -851,6 +852,45 @@ static void test_fs(void) {
     CHECK(fs_exists(p) && !fs_exists(tpath("never")) && !fs_exists(NULL), "fs_exists");
 }
 
+/* utf8: the validity rule (RFC 3629 table) and the sanitizer. */
+static void test_utf8(void) {
+    struct { const char *s; size_t n, len; } v[] = {
+        {"a", 1, 1}, {"\xc3\xa9", 2, 2}, {"\xe2\x82\xac", 3, 3}, {"\xf0\x9f\x98\x80", 4, 4},
+        {"\xc3", 1, 0},             /* truncated */
+        {"\xc0\xaf", 2, 0},         /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0},     /* overlong */
+        {"\xed\xa0\x80", 3, 0},     /* surrogate */
+        {"\xf4\x90\x80\x80", 4, 0}, /* past U+10FFFF */
+        {"\xf5\x80\x80\x80", 4, 0}, {"\x80", 1, 0}, {"\xff", 1, 0},
+        {"\xe2\x82", 2, 0}, {"\xe2\x28\xa1", 3, 0}};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        CHECK(utf8_seq_len((const unsigned char *)v[i].s, v[i].n) == v[i].len, "case %zu: %zu", i,
+              utf8_seq_len((const unsigned char *)v[i].s, v[i].n));
+    const char in[] = "ok \xc3\xa9 \xc9x \xe2\x82 \xf0\x9f\x98\x80\0z";
+    char *o = utf8_sanitize(in, sizeof in - 1);
+    CHECK(o && !strcmp(o, "ok \xc3\xa9 \xef\xbf\xbdx \xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80\xef\xbf\xbdz"), "sanitized: %s", o ? o : "(null)");
+    for (size_t i = 0; o && o[i];) {
+        size_t k = utf8_seq_len((const unsigned char *)o + i, strlen(o + i));
+        CHECK(k > 0, "output valid at %zu", i);
+        i += k ? k : 1;
+    }
+    free(o);
+    /* every byte string of length 2 comes out valid */
+    int bad = 0;
+    for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) {
+            char s2[2] = {(char)a, (char)b};
+            char *t = utf8_sanitize(s2, 2);
+            for (size_t i = 0; t && t[i];) {
+                size_t k = utf8_seq_len((const unsigned char *)t + i, strlen(t + i));
+                bad += k == 0;
+                i += k ? k : 1;
+            }
+            free(t);
+        }
+    CHECK(bad == 0, "%d invalid sequences left", bad);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rlvr_test_core.XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -872,6 +912,7 @@ int main(void) {
     RUN(test_rng_stats);
     RUN(test_rng_streams);
     RUN(test_fs);
+    RUN(test_utf8);
     nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return check_finish("test_core");
 }

@@ -13,6 +13,7 @@
 #include "rlvr.h"
 #include "core/err.h"
 #include "core/config.h"
+#include "core/utf8.h"
 #include "core/fs.h"
 #include "kernels/kernels.h"
 #include "model/decode.h"
@@ -460,7 +461,9 @@ static int generate_jsonl(loaded_model *lm, const char *input, const char *outpu
         cJSON_AddNumberToObject(o, "prompt_idx", x->prompt_idx);
         cJSON_AddNumberToObject(o, "sample_idx", x->sample_idx);
         cJSON_AddStringToObject(o, "prompt", dataset_row_at(ds, x->prompt_idx)->prompt);
-        cJSON_AddStringToObject(o, "completion", text);
+        char *clean = utf8_sanitize(text, tl); /* JSON is UTF-8; the token ids below are exact */
+        cJSON_AddStringToObject(o, "completion", clean ? clean : "");
+        free(clean);
         if (dataset_row_at(ds, x->prompt_idx)->answer_n) cJSON_AddStringToObject(o, "ground_truth", dataset_row_at(ds, x->prompt_idx)->answer);
         cJSON_AddStringToObject(o, "finish", x->finish == ENGINE_FINISH_STOP ? "stop" : "length");
         cJSON_AddNumberToObject(o, "n_tokens", x->n_tokens);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/config.h"
+#include "core/utf8.h"
 #include "core/err.h"
 #include "core/fs.h"
 
@@ -98,32 +99,10 @@ static const char *skip_ws(const char *p, const char *e) {
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((s[k] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
 static int utf8_valid(const char *s) {
     size_t n = strlen(s);
     for (size_t i = 0, k; i < n; i += k)
-        if (!(k = utf8_len((const unsigned char *)s + i, n - i))) return 0;
+        if (!(k = utf8_seq_len((const unsigned char *)s + i, n - i))) return 0;
     return 1;
 }
 
@@ -132,7 +111,7 @@ static int utf8_valid(const char *s) {
 static const char *excerpt(char *buf, size_t cap, const char *s, size_t n) {
     size_t o = 0, i = 0;
     while (i < n && o + 8 < cap && i < 40) {
-        size_t k = utf8_len((const unsigned char *)s + i, n - i);
+        size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);
         if (!k || (unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
             buf[o++] = '?';
             i++;
@@ -671,7 +650,7 @@ static int check_line(const loc *l, const char *s, size_t n, rlvr_err *err) {
         if (u[i] == 0) return loc_err(err, l, "NUL byte at column %zu", i + 1);
         if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
             return loc_err(err, l, "control character 0x%02x at column %zu", u[i], i + 1);
-        if (!(k = utf8_len(u + i, n - i))) return loc_err(err, l, "invalid UTF-8 at column %zu", i + 1);
+        if (!(k = utf8_seq_len(u + i, n - i))) return loc_err(err, l, "invalid UTF-8 at column %zu", i + 1);
     }
     return RLVR_OK;
 }

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/fs.h"
 #include "eval/evaluate.h"
+#include "core/utf8.h"
 #include "eval/passk.h"
 #include "rewards/math.h"
 #include "rewards/reward.h"
@@ -505,8 +506,12 @@ int eval_run(const loaded_model *lm, const eval_problems *ps, const eval_params 
                 eval_example *x = &out->examples[out->n_examples++];
                 size_t len;
                 x->problem = i, x->group = g, x->correct = ok[i * n], x->cot_correct = cot[i * n];
-                x->prompt = strdup(ps->prompt[i]);
-                x->completion = completion_text(lm, smp[i * n].tokens, smp[i * n].n_tokens, &len);
+                /* examples go to JSON and HTML: invalid UTF-8 (a byte-level model can emit
+                 * any byte, a BPE one a cut sequence) is shown as U+FFFD */
+                x->prompt = utf8_sanitize(ps->prompt[i], strlen(ps->prompt[i]));
+                char *raw = completion_text(lm, smp[i * n].tokens, smp[i * n].n_tokens, &len);
+                x->completion = raw ? utf8_sanitize(raw, len) : NULL;
+                free(raw);
                 if (!x->prompt || !x->completion) { rc = errf(err, RLVR_ENOMEM, "eval: out of memory"); goto done; }
                 taken++;
             }

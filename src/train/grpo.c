@@ -33,6 +33,7 @@
 #include "tokenizer/bytes.h"
 #include "train/ckpt.h"
 #include "train/grpo.h"
+#include "core/utf8.h"
 #include "train/tblog.h"
 
 static double now_s(void) {
@@ -133,14 +134,8 @@ static void json_str(FILE *f, const char *s, size_t n) {
         else if (c < 0x20) fprintf(f, "\\u%04x", c), i++;
         else if (c < 0x80) fputc(c, f), i++;
         else {
-            int len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-            int ok = len && i + len <= n;
-            for (int k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-            if (ok && len == 3 && c == 0xE0 && (unsigned char)s[i + 1] < 0xA0) ok = 0;
-            if (ok && len == 3 && c == 0xED && (unsigned char)s[i + 1] >= 0xA0) ok = 0;
-            if (ok && len == 4 && c == 0xF0 && (unsigned char)s[i + 1] < 0x90) ok = 0;
-            if (ok && len == 4 && c == 0xF4 && (unsigned char)s[i + 1] >= 0x90) ok = 0;
-            if (ok) fwrite(s + i, 1, (size_t)len, f), i += (size_t)len;
+            size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
+            if (len) fwrite(s + i, 1, len, f), i += len;
             else fputs("\\ufffd", f), i++;
         }
     }

@@ -1,0 +1,16 @@
+/* utf8.h: UTF-8 validity, for every writer of text that came from a model or a user
+ * (a byte-level model can emit any byte; JSON and HTML must stay valid UTF-8). */
+#ifndef RLVR_CORE_UTF8_H
+#define RLVR_CORE_UTF8_H
+#include <stddef.h>
+
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left), 0 when invalid:
+ * bad lead or continuation bytes, truncated sequences, overlong forms, surrogates
+ * and code points past U+10FFFF. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/* A NUL-terminated copy of s[0..n) in which every byte that does not start a valid
+ * sequence (and every NUL) becomes U+FFFD; valid text is copied unchanged. malloc'd;
+ * NULL when out of memory. */
+char *utf8_sanitize(const char *s, size_t n);
+#endif
