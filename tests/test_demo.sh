@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_demo: a smaller `make demo` must still show the RL gain. The demo's SFT stage as
-# configured (configs/demo_sft.toml), then 60 GRPO steps (configs/demo_grpo.toml) with
+# configured (configs/demo_sft.toml), then 100 GRPO steps (configs/demo_grpo.toml) with
 # the before/after evaluation only; the change of held-out pass@1 on 2-step problems
 # must be positive with a paired 95% bootstrap interval that excludes 0 (the '*' of
 # rlvr train's table). Runs are bit-reproducible for the seed, whatever the thread count.
@@ -15,7 +15,7 @@ t0=$(date +%s)
 if ! "$bin" sft configs/demo_sft.toml out_dir="$tmp/sft" eval.n=0 > "$tmp/sft.log" 2>&1; then
   echo "FAIL test_demo: rlvr sft"; tail -5 "$tmp/sft.log"; exit 1
 fi
-if ! "$bin" train configs/demo_grpo.toml model="$tmp/sft/model" out_dir="$tmp/grpo" train.steps=60 eval.every=0 > "$tmp/train.log" 2>&1; then
+if ! "$bin" train configs/demo_grpo.toml model="$tmp/sft/model" out_dir="$tmp/grpo" train.steps=100 eval.every=0 > "$tmp/train.log" 2>&1; then
   echo "FAIL test_demo: rlvr train"; tail -5 "$tmp/train.log"; exit 1
 fi
 grep -E '^  (group|arith/)' "$tmp/train.log"
