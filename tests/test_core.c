@@ -875,6 +875,8 @@ static void test_utf8(void) {
         i += k ? k : 1;
     }
     free(o);
+    CHECK(utf8_valid_prefix("ab\xc3\xa9", 4) == 4 && utf8_valid_prefix("ab\xc3", 3) == 2 &&
+          utf8_valid_prefix("\xed\xa0\x80x", 4) == 0 && utf8_valid_prefix("", 0) == 0, "valid prefix");
     /* every byte string of length 2 comes out valid */
     int bad = 0;
     for (int a = 0; a < 256; a++)

@@ -1,4 +1,5 @@
 /* utf8.c: see utf8.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include "core/utf8.h"
 
@@ -22,7 +23,15 @@ size_t utf8_seq_len(const unsigned char *s, size_t n) {
     return len;
 }
 
+size_t utf8_valid_prefix(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    while (i < n && (k = utf8_seq_len(u + i, n - i))) i += k;
+    return i;
+}
+
 char *utf8_sanitize(const char *s, size_t n) {
+    if (n > (SIZE_MAX - 1) / 3) return NULL;
     char *out = malloc(3 * n + 1); /* each byte becomes at most 3 */
     if (!out) return NULL;
     const unsigned char *u = (const unsigned char *)s;

@@ -9,8 +9,12 @@
  * and code points past U+10FFFF. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 
+/* Bytes of s[0..n) before the first one that does not start a valid sequence (n when
+ * all of it is valid UTF-8): the offset an error message names. */
+size_t utf8_valid_prefix(const char *s, size_t n);
+
 /* A NUL-terminated copy of s[0..n) in which every byte that does not start a valid
  * sequence (and every NUL) becomes U+FFFD; valid text is copied unchanged. malloc'd;
- * NULL when out of memory. */
+ * NULL when out of memory. s may be NULL when n is 0. */
 char *utf8_sanitize(const char *s, size_t n);
 #endif

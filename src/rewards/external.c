@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "core/err.h"
 #include "rewards/external.h"
+#include "core/utf8.h"
 
 external_params external_default_params(void) {
     external_params p;
@@ -19,45 +20,8 @@ external_params external_default_params(void) {
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid or NUL. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c == 0) return 0;
-    if (c < 0x80) return 1;
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
-/* A NUL-terminated valid UTF-8 copy of s[0..n): bad bytes and NULs become U+FFFD. */
-static char *utf8_clean(const char *s, size_t n) {
-    if (!s) n = 0;
-    if (n > (SIZE_MAX - 1) / 3) return NULL;
-    char *o = malloc(n * 3 + 1);
-    if (!o) return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-        if (k) { memcpy(o + j, s + i, k); j += k; i += k; }
-        else { memcpy(o + j, "\xEF\xBF\xBD", 3); j += 3; i++; }
-    }
-    o[j] = 0;
-    return o;
-}
-
 int external_json_add_str(cJSON *obj, const char *key, const char *s, size_t n) {
-    char *c = utf8_clean(s, n);
+    char *c = utf8_sanitize(s ? s : "", s ? n : 0);
     if (!c) return -1;
     cJSON *v = cJSON_AddStringToObject(obj, key, c);
     free(c);

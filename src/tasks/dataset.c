@@ -7,6 +7,7 @@
 #include <math.h>
 #include <cjson/cJSON.h>
 #include "tasks/dataset.h"
+#include "core/utf8.h"
 #include "core/err.h"
 #include "core/rng.h"
 
@@ -118,31 +119,6 @@ oom:
 }
 
 /* ---- line checks ----------------------------------------------------------------- */
-
-/* Offset of the first invalid UTF-8 byte in s[0..n), or n when all valid. */
-static size_t utf8_bad(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned b = s[i];
-        size_t k;
-        if (b < 0x80) { i++; continue; }
-        if (b >= 0xC2 && b <= 0xDF) k = 2;
-        else if (b >= 0xE0 && b <= 0xEF) k = 3;
-        else if (b >= 0xF0 && b <= 0xF4) k = 4;
-        else return i;
-        if (n - i < k) return i;
-        for (size_t j = 1; j < k; j++) if ((s[i + j] & 0xC0) != 0x80) return i;
-        if (k == 3) {
-            unsigned c = ((b & 0x0F) << 12) | ((s[i + 1] & 0x3Fu) << 6);
-            if (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF)) return i;
-        } else if (k == 4) {
-            unsigned c = ((b & 0x07) << 18) | ((s[i + 1] & 0x3Fu) << 12);
-            if (c < 0x10000 || c > 0x10FFFF) return i;
-        }
-        i += k;
-    }
-    return n;
-}
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -364,7 +340,7 @@ static int load_stream(const char *name, FILE *f, const dataset_params *p, datas
             char *z = memchr(s, 0, len);
             if (z) { col = (long)(z - s) + 1; snprintf(why, sizeof why, "NUL byte"); goto bad; }
             if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) { col = 1; snprintf(why, sizeof why, "byte-order mark (BOM) not at the start of the file"); goto bad; }
-            size_t u = utf8_bad((const unsigned char *)s, len);
+            size_t u = utf8_valid_prefix(s, len);
             if (u < len) { col = (long)u + 1; snprintf(why, sizeof why, "invalid UTF-8 (byte 0x%02x)", (unsigned char)s[u]); goto bad; }
         }
         {

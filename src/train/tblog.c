@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/fs.h"
 #include "train/tblog.h"
+#include "core/utf8.h"
 
 /* wire types and keys: (field << 3) | type */
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
@@ -101,28 +102,6 @@ static uint32_t float_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 /* Length of a length-delimited field with an n-byte payload (one-byte key). */
 static size_t len_field(size_t n) { return 1 + varint_len(n) + n; }
-
-/* Bytes of valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF), or
- * the offset of the first bad byte. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c < 0x80) { i++; continue; }
-        else if (c >= 0xC2 && c <= 0xDF) k = 1;
-        else if (c >= 0xE0 && c <= 0xEF) { k = 2; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
-        else if (c >= 0xF0 && c <= 0xF4) { k = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
-        else return i;
-        if (i + k >= n) return i; /* truncated */
-        if (s[i + 1] < lo || s[i + 1] > hi) return i;
-        for (size_t j = 2; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80) return i;
-        i += k + 1;
-    }
-    return n;
-}
 
 /* ---- writing ------------------------------------------------------------------------ */
 
@@ -265,7 +244,7 @@ int tblog_add(tblog *t, const char *tag, double value, rlvr_err *err) {
     size_t nt = tag ? strnlen(tag, TBLOG_TAG_MAX + 1) : 0;
     if (nt == 0 || nt > TBLOG_TAG_MAX)
         return errf(err, RLVR_EARG, "%s: tag must be 1..%d bytes", t->path, TBLOG_TAG_MAX);
-    size_t bad = utf8_valid_prefix((const unsigned char *)tag, nt);
+    size_t bad = utf8_valid_prefix(tag, nt);
     if (bad != nt) return errf(err, RLVR_EARG, "%s: tag '%.64s' is not valid UTF-8 at byte %zu", t->path, tag, bad);
     size_t body = len_field(nt) + 5; /* tag, simple_value */
     if (buf_reserve(&t->values, len_field(body))) return errf(err, RLVR_ENOMEM, "%s: out of memory", t->path);
