@@ -62,6 +62,17 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/librlvr.a
 BIN      := $(BUILD)/rlvr
 
+# Every object and binary depends on the flags it was built with: a build with other
+# flags (EXTRA_CFLAGS, NO_BLAS=1, CC=...) into the same folder rebuilds everything,
+# so no object made with other flags survives into a later build (results must not
+# depend on what was built before).
+FLAGS     := $(BUILD)/.flags
+FLAGS_NOW := $(CC) $(CFLAGS) | $(LDFLAGS) $(LDLIBS)
+ifneq ($(file < $(FLAGS)),$(FLAGS_NOW))
+  $(shell mkdir -p $(BUILD))
+  $(file > $(FLAGS),$(FLAGS_NOW))
+endif
+
 .PHONY: all deps info test demo bench fuzz clean
 all: info $(BIN) $(TEST_BIN) $(BENCH_BIN)
 
@@ -72,7 +83,7 @@ deps:
 info: | deps
 	@echo "rlvr build: CC=$(CC) OpenMP=$(HAVE_OMP) OpenBLAS=$(HAVE_BLAS) MPI=$(HAVE_MPI) CUDA=$(HAVE_CUDA) DEBUG=$(or $(DEBUG),0) ASAN=$(or $(ASAN),0) -> $(BUILD)/"
 
-$(BUILD)/%.o: %.c | deps
+$(BUILD)/%.o: %.c $(FLAGS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -80,15 +91,15 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(wildcard tools/*.c) tools/cli.h $(LIB)
+$(BIN): $(wildcard tools/*.c) tools/cli.h $(LIB) $(FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itools $(wildcard tools/*.c) $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
+$(BUILD)/tests/%: tests/%.c tests/check.h $(LIB) $(FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c $(LIB)
+$(BUILD)/bench/%: bench/%.c $(LIB) $(FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
