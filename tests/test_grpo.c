@@ -156,6 +156,15 @@ static void test_grpo(void) {
         CHECK(moved > 1e-4 && dmax < 1e-3 * moved, "skipping inert samples changes the update: max diff %g (step moved %g)", dmax, moved);
         model_free(x), model_free(y), model_free(s0);
         if (getenv("RLVR_TEST_VERBOSE")) fprintf(stderr, "  skip_zero_adv: %d of 32 inert, %g of %g tokens trained, max weight diff %g, step moved %g\n", with.inert_seqs, with.loss.n_tokens, last_pr.loss.n_tokens, dmax, moved);
+        /* the pass-rate band: the default keeps every group, even with a negative mean
+         * reward (the length penalty here); with a verdict it reads the fraction right */
+        CHECK(with.kept_groups == 16, "default band kept %d of 16 groups (mean reward %g)", with.kept_groups, with.reward_mean);
+        grpo_params band = params(SKIP_MIX " algo.pass_rate_low=0.5");
+        CHECK(grpo_run(&band, record_last, NULL, &r1, &e) == 0 && last_pr.acc == 0 && last_pr.kept_groups == 0,
+              "band [0.5, 1] with nothing right keeps no group: %d (acc %g; %s)", last_pr.kept_groups, last_pr.acc, e.msg);
+        band = params(SKIP_MIX " algo.pass_rate_high=0");
+        CHECK(grpo_run(&band, record_last, NULL, &r1, &e) == 0 && last_pr.kept_groups == 16,
+              "band [0, 0] keeps the all-wrong groups: %d (%s)", last_pr.kept_groups, e.msg);
         /* with a KL term every sample has a gradient: nothing is skipped */
         grpo_params kq = params(SKIP_MIX " train.skip_zero_adv=true algo.kl_coef=0.1");
         kq.reward_spec = SKIP_REWARD;
